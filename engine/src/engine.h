@@ -1,0 +1,39 @@
+// Internal definitions of models and sessions, shared by the engine's files, the CLI, the tests
+// and the benchmarks (which build models from graphs of their own).
+#ifndef SN2_ENGINE_ENGINE_H
+#define SN2_ENGINE_ENGINE_H
+
+#include "graph/ir.h"
+#include "kernels/backend.h"
+#include "sn2.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct sn2_plan_op {
+  uint32_t node;  // index in the graph
+  const struct sn2_op_backend* backend;
+  struct sn2_op_info info;
+};
+
+struct sn2_model {
+  struct sn2_graph* graph;  // owned
+  struct sn2_options options;
+  enum sn2_isa isa;  // resolved
+  struct sn2_plan_op* ops;
+  uint32_t op_count;
+  size_t* value_offsets;  // bytes into the arena, per graph value
+  struct sn2_plan_stats stats;
+};
+
+// Compiles a graph into a model; takes ownership of the graph, also on failure.
+enum sn2_status sn2_model_create_from_graph(struct sn2_graph* graph,
+                                            const struct sn2_options* options,
+                                            sn2_model_t* model_out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif  // SN2_ENGINE_ENGINE_H

@@ -1,0 +1,184 @@
+// Models: compile a graph into a plan (a kernel per node, one arena) and answer queries on it.
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/src/engine.h"
+#include "engine/src/error.h"
+#include "graph/builder.h"
+#include "graph/memory-plan.h"
+#include "kernels/config/hardware-config.h"
+
+// Arena offsets are cache-line aligned: no two values share a line, and SIMD loads align.
+#define SN2_ARENA_ALIGNMENT 64
+
+static void nchw_dims(struct sn2_shape s, uint32_t dims[4]) {
+  dims[0] = s.n;
+  dims[1] = s.c;
+  dims[2] = s.h;
+  dims[3] = s.w;
+}
+
+static const struct sn2_op_backend* choose_backend(const struct sn2_model* model,
+                                                   const struct sn2_node* node) {
+  const int reference = (model->options.flags & SN2_FLAG_REFERENCE) || model->isa == sn2_isa_scalar;
+  const struct sn2_op_backend* backend = reference ? NULL : sn2_xnnpack_backend(node);
+  return backend ? backend : sn2_reference_backend(node->type);
+}
+
+static enum sn2_status plan_memory(struct sn2_model* model) {
+  const struct sn2_graph* graph = model->graph;
+  struct sn2_usage_record* records = malloc(graph->value_count * sizeof *records);
+  model->value_offsets = malloc(graph->value_count * sizeof *model->value_offsets);
+  if (!records || !model->value_offsets) {
+    free(records);
+    return sn2_error(sn2_status_out_of_memory, "memory plan: out of memory");
+  }
+  sn2_graph_value_lifetimes(graph, records);
+  size_t arena = 0;
+  enum sn2_status status =
+      sn2_memory_plan(records, graph->value_count, SN2_ARENA_ALIGNMENT, &arena);
+  for (uint32_t v = 0; status == sn2_status_success && v < graph->value_count; v++) {
+    model->value_offsets[v] = records[v].offset;
+  }
+  model->stats.arena_bytes = arena;
+  free(records);
+  return status;
+}
+
+enum sn2_status sn2_model_create_from_graph(struct sn2_graph* graph,
+                                            const struct sn2_options* options,
+                                            sn2_model_t* model_out) {
+  enum sn2_status status = sn2_status_invalid_parameter;
+  struct sn2_model* model = NULL;
+  if (!graph || !model_out) {
+    sn2_error(status, "model: null graph or model_out");
+    goto error;
+  }
+  *model_out = NULL;
+  status = sn2_graph_validate(graph);
+  if (status != sn2_status_success) goto error;
+  model = calloc(1, sizeof *model);
+  if (!model) {
+    status = sn2_error(sn2_status_out_of_memory, "model: out of memory");
+    goto error;
+  }
+  model->graph = graph;
+  graph = NULL;
+  if (options) model->options = *options;
+  if (model->options.threads > 1024) {
+    status = sn2_error(sn2_status_invalid_parameter, "options.threads: %u exceeds 1024",
+                       model->options.threads);
+    goto error;
+  }
+  if (model->options.flags & ~SN2_FLAG_REFERENCE) {
+    status = sn2_error(sn2_status_invalid_parameter, "options.flags: unknown bits 0x%x",
+                       model->options.flags & ~SN2_FLAG_REFERENCE);
+    goto error;
+  }
+  status = sn2_resolve_isa(model->options.isa, &model->isa);
+  if (status != sn2_status_success) goto error;
+  if (model->isa != sn2_isa_scalar && !(model->options.flags & SN2_FLAG_REFERENCE)) {
+    status = sn2_xnnpack_initialize();
+    if (status != sn2_status_success) goto error;
+  }
+
+  const struct sn2_graph* g = model->graph;
+  model->ops = calloc(g->node_count ? g->node_count : 1, sizeof *model->ops);
+  if (!model->ops) {
+    status = sn2_error(sn2_status_out_of_memory, "model: out of memory");
+    goto error;
+  }
+  model->op_count = g->node_count;
+  for (uint32_t n = 0; n < g->node_count; n++) {
+    const struct sn2_node* node = &g->nodes[n];
+    struct sn2_plan_op* op = &model->ops[n];
+    op->node = n;
+    op->backend = choose_backend(model, node);
+    struct sn2_op_info* info = &op->info;
+    info->name = node->name;
+    info->type = sn2_op_type_name(node->type);
+    info->kernel = op->backend->kernel_name;
+    nchw_dims(g->values[node->inputs[0]].shape, info->input_dims);
+    nchw_dims(g->values[node->outputs[0]].shape, info->output_dims);
+    info->macs = sn2_node_macs(g, node);
+    info->mac_bytes = sn2_node_memory_access_elements(g, node) * sizeof(float);
+    if (sn2_op_is_data_movement(node->type)) {
+      for (uint32_t o = 0; o < node->output_count; o++) {
+        info->copy_bytes += sn2_shape_elements(g->values[node->outputs[o]].shape) * sizeof(float);
+      }
+    }
+    model->stats.macs += info->macs;
+    model->stats.mac_bytes += info->mac_bytes;
+    model->stats.copy_bytes += info->copy_bytes;
+    model->stats.weight_bytes += sn2_node_weight_elements(node) * sizeof(float);
+  }
+  model->stats.op_count = model->op_count;
+  status = plan_memory(model);
+  if (status != sn2_status_success) goto error;
+  *model_out = model;
+  return sn2_status_success;
+
+error:
+  sn2_graph_delete(graph);
+  sn2_model_delete(model);
+  return status;
+}
+
+enum sn2_status sn2_model_create_builtin(const char* name, const struct sn2_options* options,
+                                         sn2_model_t* model_out) {
+  if (!name || !model_out) {
+    return sn2_error(sn2_status_invalid_parameter, "sn2_model_create_builtin: null %s",
+                     name ? "model_out" : "name");
+  }
+  *model_out = NULL;
+  struct sn2_graph* graph = NULL;
+  enum sn2_status status = sn2_build_builtin(name, options ? options->seed : 0, &graph);
+  if (status != sn2_status_success) return status;
+  return sn2_model_create_from_graph(graph, options, model_out);
+}
+
+void sn2_model_delete(sn2_model_t model) {
+  if (!model) return;
+  sn2_graph_delete(model->graph);
+  free(model->ops);
+  free(model->value_offsets);
+  free(model);
+}
+
+static enum sn2_status check_model(sn2_model_t model, const void* out, const char* call) {
+  if (!model || !out) {
+    return sn2_error(sn2_status_invalid_parameter, "%s: null %s", call, model ? "output" : "model");
+  }
+  return sn2_status_success;
+}
+
+enum sn2_status sn2_model_get_input_shape(sn2_model_t model, uint32_t dims[4]) {
+  enum sn2_status status = check_model(model, dims, "sn2_model_get_input_shape");
+  if (status == sn2_status_success) nchw_dims(model->graph->values[model->graph->input].shape, dims);
+  return status;
+}
+
+enum sn2_status sn2_model_get_output_shape(sn2_model_t model, uint32_t dims[4]) {
+  enum sn2_status status = check_model(model, dims, "sn2_model_get_output_shape");
+  if (status == sn2_status_success) nchw_dims(model->graph->values[model->graph->output].shape, dims);
+  return status;
+}
+
+enum sn2_status sn2_model_get_stats(sn2_model_t model, struct sn2_plan_stats* stats_out) {
+  enum sn2_status status = check_model(model, stats_out, "sn2_model_get_stats");
+  if (status == sn2_status_success) *stats_out = model->stats;
+  return status;
+}
+
+enum sn2_status sn2_model_get_op_info(sn2_model_t model, uint32_t index,
+                                      struct sn2_op_info* info_out) {
+  enum sn2_status status = check_model(model, info_out, "sn2_model_get_op_info");
+  if (status != sn2_status_success) return status;
+  if (index >= model->op_count) {
+    return sn2_error(sn2_status_invalid_parameter,
+                     "sn2_model_get_op_info: index %u, the plan has %u ops", index,
+                     model->op_count);
+  }
+  *info_out = model->ops[index].info;
+  return sn2_status_success;
+}

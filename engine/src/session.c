@@ -1,0 +1,171 @@
+// Sessions: the arena, the thread pool and each op's tensors and state. Everything is
+// prepared in sn2_session_create so that sn2_session_run only moves data and calls kernels.
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/src/engine.h"
+#include "engine/src/error.h"
+
+struct sn2_session_op {
+  const struct sn2_plan_op* plan;
+  struct sn2_op_context context;
+  void* state;
+};
+
+struct sn2_session {
+  const struct sn2_model* model;
+  float* arena;
+  pthreadpool_t threadpool;  // NULL for one thread: kernels then run on the caller
+  struct sn2_tensor* tensors;     // per graph value
+  struct sn2_tensor* op_tensors;  // every op's inputs then outputs, back to back
+  struct sn2_session_op* ops;
+};
+
+void sn2_session_delete(sn2_session_t session) {
+  if (!session) return;
+  for (uint32_t i = 0; session->ops && i < session->model->op_count; i++) {
+    struct sn2_session_op* op = &session->ops[i];
+    if (op->state && op->plan->backend->destroy) op->plan->backend->destroy(op->state);
+  }
+  if (session->threadpool) pthreadpool_destroy(session->threadpool);
+  free(session->ops);
+  free(session->op_tensors);
+  free(session->tensors);
+  free(session->arena);
+  free(session);
+}
+
+enum sn2_status sn2_session_create(sn2_model_t model, uint32_t threads,
+                                   sn2_session_t* session_out) {
+  if (!model || !session_out) {
+    return sn2_error(sn2_status_invalid_parameter, "sn2_session_create: null %s",
+                     model ? "session_out" : "model");
+  }
+  *session_out = NULL;
+  if (threads == 0) threads = model->options.threads ? model->options.threads : 1;
+  if (threads > 1024) {
+    return sn2_error(sn2_status_invalid_parameter, "sn2_session_create: %u threads exceeds 1024",
+                     threads);
+  }
+  const struct sn2_graph* graph = model->graph;
+  enum sn2_status status = sn2_status_out_of_memory;
+  struct sn2_session* session = calloc(1, sizeof *session);
+  if (!session) return sn2_error(status, "session: out of memory");
+  session->model = model;
+  size_t io_count = 0;
+  for (uint32_t n = 0; n < graph->node_count; n++) {
+    io_count += graph->nodes[n].input_count + graph->nodes[n].output_count;
+  }
+  session->arena = aligned_alloc(64, model->stats.arena_bytes ? model->stats.arena_bytes : 64);
+  session->tensors = calloc(graph->value_count, sizeof *session->tensors);
+  session->op_tensors = calloc(io_count ? io_count : 1, sizeof *session->op_tensors);
+  session->ops = calloc(model->op_count ? model->op_count : 1, sizeof *session->ops);
+  if (!session->arena || !session->tensors || !session->op_tensors || !session->ops) {
+    sn2_error(status, "session: out of memory for a %llu-byte arena",
+              (unsigned long long)model->stats.arena_bytes);
+    goto error;
+  }
+  if (threads > 1) {
+    session->threadpool = pthreadpool_create(threads);
+    if (!session->threadpool) {
+      sn2_error(status, "session: could not start %u threads", threads);
+      goto error;
+    }
+  }
+  for (uint32_t v = 0; v < graph->value_count; v++) {
+    const struct sn2_shape shape = graph->values[v].shape;
+    session->tensors[v] = (struct sn2_tensor){
+        .data = (float*)((char*)session->arena + model->value_offsets[v]),
+        .shape = shape,
+        .pixel_stride = shape.c,
+    };
+  }
+  struct sn2_tensor* io = session->op_tensors;
+  for (uint32_t i = 0; i < model->op_count; i++) {
+    struct sn2_session_op* op = &session->ops[i];
+    op->plan = &model->ops[i];
+    const struct sn2_node* node = &graph->nodes[op->plan->node];
+    for (uint32_t k = 0; k < node->input_count; k++) io[k] = session->tensors[node->inputs[k]];
+    op->context.inputs = io;
+    io += node->input_count;
+    for (uint32_t k = 0; k < node->output_count; k++) io[k] = session->tensors[node->outputs[k]];
+    op->context.outputs = io;
+    io += node->output_count;
+    op->context.node = node;
+    if (op->plan->backend->create) {
+      status = op->plan->backend->create(&op->context, session->threadpool, &op->state);
+      if (status != sn2_status_success) goto error;
+    }
+  }
+  *session_out = session;
+  return sn2_status_success;
+
+error:
+  sn2_session_delete(session);
+  return status;
+}
+
+// Copies the caller's input into the input value (NHWC), transposing from NCHW unless
+// SN2_RUN_INPUT_NHWC.
+static void load_input(const struct sn2_tensor* dst, const float* src, int nhwc) {
+  const struct sn2_shape s = dst->shape;
+  if (nhwc) {
+    memcpy(dst->data, src, sn2_shape_elements(s) * sizeof(float));
+    return;
+  }
+  const size_t plane = (size_t)s.h * s.w;
+  for (uint32_t n = 0; n < s.n; n++) {
+    const float* image = src + (size_t)n * s.c * plane;
+    float* out = dst->data + (size_t)n * plane * s.c;
+    for (size_t p = 0; p < plane; p++) {
+      for (uint32_t c = 0; c < s.c; c++) out[p * s.c + c] = image[c * plane + p];
+    }
+  }
+}
+
+// Copies the output value (NHWC) to the caller's buffer in NCHW order.
+static void store_output(float* dst, const struct sn2_tensor* src) {
+  const struct sn2_shape s = src->shape;
+  const size_t plane = (size_t)s.h * s.w;
+  for (uint32_t n = 0; n < s.n; n++) {
+    for (size_t p = 0; p < plane; p++) {
+      const float* pixel = src->data + ((size_t)n * plane + p) * src->pixel_stride;
+      for (uint32_t c = 0; c < s.c; c++) dst[((size_t)n * s.c + c) * plane + p] = pixel[c];
+    }
+  }
+}
+
+enum sn2_status sn2_session_run(sn2_session_t session, const float* input, size_t input_count,
+                                float* output, size_t output_count, uint32_t flags) {
+  if (!session || !input || !output) {
+    return sn2_error(sn2_status_invalid_parameter, "sn2_session_run: null %s",
+                     !session ? "session" : !input ? "input" : "output");
+  }
+  const struct sn2_graph* graph = session->model->graph;
+  const struct sn2_tensor* in = &session->tensors[graph->input];
+  const struct sn2_tensor* out = &session->tensors[graph->output];
+  if (input_count != sn2_shape_elements(in->shape)) {
+    return sn2_error(sn2_status_invalid_parameter,
+                     "sn2_session_run: input has %zu floats, the model's input '%s' needs %llu",
+                     input_count, graph->values[graph->input].name,
+                     (unsigned long long)sn2_shape_elements(in->shape));
+  }
+  if (output_count != sn2_shape_elements(out->shape)) {
+    return sn2_error(sn2_status_invalid_parameter,
+                     "sn2_session_run: output has room for %zu floats, the model's output '%s' "
+                     "has %llu",
+                     output_count, graph->values[graph->output].name,
+                     (unsigned long long)sn2_shape_elements(out->shape));
+  }
+  if (flags & ~SN2_RUN_INPUT_NHWC) {
+    return sn2_error(sn2_status_invalid_parameter, "sn2_session_run: unknown flags 0x%x",
+                     flags & ~SN2_RUN_INPUT_NHWC);
+  }
+  load_input(in, input, flags & SN2_RUN_INPUT_NHWC);
+  for (uint32_t i = 0; i < session->model->op_count; i++) {
+    struct sn2_session_op* op = &session->ops[i];
+    op->plan->backend->run(&op->context, op->state, session->threadpool);
+  }
+  store_output(output, out);
+  return sn2_status_success;
+}

@@ -1,0 +1,46 @@
+// How the engine runs one op: a backend per kind of kernel (reference, XNNPACK, and the custom
+// SIMD kernels later), each able to prepare per-session state once and then run allocation-free.
+#ifndef SN2_KERNELS_BACKEND_H
+#define SN2_KERNELS_BACKEND_H
+
+#include <pthreadpool.h>
+#include <stdbool.h>
+
+#include "graph/ir.h"
+#include "kernels/op-params.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// The tensors of one op in one session; their data pointers stay fixed for its lifetime.
+struct sn2_op_context {
+  const struct sn2_node* node;
+  const struct sn2_tensor* inputs;   // node->input_count
+  const struct sn2_tensor* outputs;  // node->output_count
+};
+
+struct sn2_op_backend {
+  const char* kernel_name;  // shown by `sn2 inspect`, e.g. "xnnpack:convolution_nhwc_f32"
+  // Creates per-session state (may allocate, e.g. packed weights). NULL = stateless.
+  enum sn2_status (*create)(const struct sn2_op_context* context, pthreadpool_t threadpool,
+                            void** state_out);
+  // Runs the op; allocates nothing.
+  void (*run)(const struct sn2_op_context* context, void* state, pthreadpool_t threadpool);
+  void (*destroy)(void* state);
+};
+
+// The reference backend serves every op type.
+const struct sn2_op_backend* sn2_reference_backend(enum sn2_op_type type);
+
+// The XNNPACK backend for this node, or NULL where XNNPACK has no operator for it.
+const struct sn2_op_backend* sn2_xnnpack_backend(const struct sn2_node* node);
+
+// Initialises XNNPACK once per process; fails (invalid_state) where XNNPACK cannot run.
+enum sn2_status sn2_xnnpack_initialize(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif  // SN2_KERNELS_BACKEND_H

@@ -1,0 +1,33 @@
+// What this CPU (and its OS) can run, detected once with cpuinfo.
+#ifndef SN2_KERNELS_CONFIG_HARDWARE_CONFIG_H
+#define SN2_KERNELS_CONFIG_HARDWARE_CONFIG_H
+
+#include <stdbool.h>
+
+#include "sn2.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct sn2_hardware_config {
+  bool avx2_fma;  // AVX2 and FMA3, with the OS saving YMM state
+  bool avx512f;   // AVX-512F, with the OS saving ZMM state
+  bool neon;
+};
+
+// Never NULL; where cpuinfo cannot initialise, every flag is false (scalar only).
+const struct sn2_hardware_config* sn2_get_hardware_config(void);
+
+// Resolves the ISA a model runs with: `requested`, or for sn2_isa_auto the SN2_FORCE_ISA
+// environment variable if set, else the best one available. Fails (naming the ISA) where the
+// CPU cannot run it or the variable holds an unknown name.
+enum sn2_status sn2_resolve_isa(enum sn2_isa requested, enum sn2_isa* isa_out);
+
+const char* sn2_isa_name(enum sn2_isa isa);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif  // SN2_KERNELS_CONFIG_HARDWARE_CONFIG_H

@@ -1,0 +1,48 @@
+#include <math.h>
+
+#include "kernels/reference/ref-ops.h"
+
+struct conv2d_task {
+  const struct sn2_conv2d_params* params;
+  const struct sn2_tensor* input;
+  const struct sn2_tensor* output;
+};
+
+// One output row (n, oy): every x and every output channel.
+static void conv2d_row(void* context, size_t row) {
+  const struct conv2d_task* task = context;
+  const struct sn2_conv2d_params* p = task->params;
+  const struct sn2_tensor* in = task->input;
+  const struct sn2_tensor* out = task->output;
+  const uint32_t n = (uint32_t)(row / out->shape.h);
+  const uint32_t oy = (uint32_t)(row % out->shape.h);
+  const uint32_t group_in = p->input_channels / p->groups;
+  const uint32_t group_out = p->output_channels / p->groups;
+  for (uint32_t ox = 0; ox < out->shape.w; ox++) {
+    float* dst = sn2_tensor_pixel(out, n, oy, ox);
+    for (uint32_t oc = 0; oc < p->output_channels; oc++) {
+      const uint32_t group = oc / group_out;
+      float acc = p->bias ? p->bias[oc] : 0.0f;
+      for (uint32_t ky = 0; ky < p->kernel_h; ky++) {
+        const int64_t iy = (int64_t)oy * p->stride_h + (int64_t)ky * p->dilation_h - p->pad_top;
+        if (iy < 0 || iy >= in->shape.h) continue;
+        for (uint32_t kx = 0; kx < p->kernel_w; kx++) {
+          const int64_t ix =
+              (int64_t)ox * p->stride_w + (int64_t)kx * p->dilation_w - p->pad_left;
+          if (ix < 0 || ix >= in->shape.w) continue;
+          const float* src = sn2_tensor_pixel(in, n, (uint32_t)iy, (uint32_t)ix) + group * group_in;
+          const float* w = p->weights + (((size_t)oc * p->kernel_h + ky) * p->kernel_w + kx) * group_in;
+          for (uint32_t ic = 0; ic < group_in; ic++) acc += src[ic] * w[ic];
+        }
+      }
+      dst[oc] = fminf(fmaxf(acc, p->output_min), p->output_max);
+    }
+  }
+}
+
+void sn2_ref_conv2d(const struct sn2_conv2d_params* params, const struct sn2_tensor* input,
+                    const struct sn2_tensor* output, pthreadpool_t threadpool) {
+  struct conv2d_task task = {params, input, output};
+  pthreadpool_parallelize_1d(threadpool, conv2d_row, &task,
+                             (size_t)output->shape.n * output->shape.h, 0);
+}

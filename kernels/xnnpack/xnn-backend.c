@@ -1,0 +1,159 @@
+// XNNPACK operators as a backend. Operators are created per session (XNNPACK packs the weights
+// then) and set up once with the session's fixed arena pointers, so a run is xnn_run_operator.
+#include <math.h>
+#include <pthread.h>
+#include <xnnpack.h>
+
+#include "engine/src/error.h"
+#include "kernels/backend.h"
+
+static pthread_once_t xnnpack_once = PTHREAD_ONCE_INIT;
+static enum xnn_status xnnpack_init_status = xnn_status_uninitialized;
+
+static void initialize_xnnpack(void) { xnnpack_init_status = xnn_initialize(NULL); }
+
+enum sn2_status sn2_xnnpack_initialize(void) {
+  pthread_once(&xnnpack_once, initialize_xnnpack);
+  if (xnnpack_init_status != xnn_status_success) {
+    return sn2_error(sn2_status_invalid_state, "XNNPACK failed to initialise (xnn_status %d)",
+                     (int)xnnpack_init_status);
+  }
+  return sn2_status_success;
+}
+
+static enum sn2_status check(enum xnn_status status, const struct sn2_node* node,
+                             const char* call) {
+  if (status == xnn_status_success) return sn2_status_success;
+  enum sn2_status mapped = status == xnn_status_out_of_memory ? sn2_status_out_of_memory
+                           : status == xnn_status_unsupported_hardware
+                               ? sn2_status_unsupported_hardware
+                               : sn2_status_unsupported_parameter;
+  return sn2_error(mapped, "node %s: XNNPACK %s failed (xnn_status %d)", node->name, call,
+                   (int)status);
+}
+
+static void run_operator(const struct sn2_op_context* context, void* state,
+                         pthreadpool_t threadpool) {
+  (void)context;
+  // Inputs were validated when the operator was set up; nothing is left to fail here.
+  (void)xnn_run_operator((xnn_operator_t)state, threadpool);
+}
+
+static void delete_operator(void* state) { xnn_delete_operator((xnn_operator_t)state); }
+
+// Finishes create: set up with the fixed pointers, or delete the operator on any failure.
+static enum sn2_status finish(enum xnn_status created, enum xnn_status (*setup)(xnn_operator_t,
+                                                                                const struct sn2_op_context*,
+                                                                                pthreadpool_t),
+                              xnn_operator_t op, const struct sn2_op_context* context,
+                              pthreadpool_t threadpool, void** state_out) {
+  enum sn2_status status = check(created, context->node, "create");
+  if (status == sn2_status_success) {
+    status = check(setup(op, context, threadpool), context->node, "setup");
+  }
+  if (status != sn2_status_success) {
+    if (op) xnn_delete_operator(op);
+    return status;
+  }
+  *state_out = op;
+  return sn2_status_success;
+}
+
+static enum xnn_status setup_conv2d(xnn_operator_t op, const struct sn2_op_context* c,
+                                    pthreadpool_t pool) {
+  const struct sn2_tensor* in = &c->inputs[0];
+  return xnn_setup_convolution2d_nhwc_f32(op, in->shape.n, in->shape.h, in->shape.w, in->data,
+                                          c->outputs[0].data, pool);
+}
+
+static enum sn2_status create_conv2d(const struct sn2_op_context* c, pthreadpool_t pool,
+                                     void** state_out) {
+  const struct sn2_conv2d_params* p = &c->node->params.conv2d;
+  xnn_operator_t op = NULL;
+  enum xnn_status created = xnn_create_convolution2d_nhwc_f32(
+      p->pad_top, p->pad_right, p->pad_bottom, p->pad_left, p->kernel_h, p->kernel_w,
+      p->stride_h, p->stride_w, p->dilation_h, p->dilation_w, p->groups,
+      p->input_channels / p->groups, p->output_channels / p->groups, c->inputs[0].pixel_stride,
+      c->outputs[0].pixel_stride, p->weights, p->bias, p->output_min, p->output_max, 0, &op);
+  return finish(created, setup_conv2d, op, c, pool, state_out);
+}
+
+static enum xnn_status setup_max_pool(xnn_operator_t op, const struct sn2_op_context* c,
+                                      pthreadpool_t pool) {
+  const struct sn2_tensor* in = &c->inputs[0];
+  return xnn_setup_max_pooling2d_nhwc_f32(op, in->shape.n, in->shape.h, in->shape.w, in->data,
+                                          c->outputs[0].data, pool);
+}
+
+static enum sn2_status create_max_pool(const struct sn2_op_context* c, pthreadpool_t pool,
+                                       void** state_out) {
+  const struct sn2_pool_params* p = &c->node->params.pool;
+  xnn_operator_t op = NULL;
+  enum xnn_status created = xnn_create_max_pooling2d_nhwc_f32(
+      p->pad_top, p->pad_right, p->pad_bottom, p->pad_left, p->kernel_h, p->kernel_w,
+      p->stride_h, p->stride_w, 1, 1, c->inputs[0].shape.c, c->inputs[0].pixel_stride,
+      c->outputs[0].pixel_stride, -INFINITY, INFINITY, 0, &op);
+  return finish(created, setup_max_pool, op, c, pool, state_out);
+}
+
+static enum xnn_status setup_global_avg_pool(xnn_operator_t op, const struct sn2_op_context* c,
+                                             pthreadpool_t pool) {
+  const struct sn2_tensor* in = &c->inputs[0];
+  return xnn_setup_global_average_pooling_nwc_f32(op, in->shape.n,
+                                                  (size_t)in->shape.h * in->shape.w, in->data,
+                                                  c->outputs[0].data, pool);
+}
+
+static enum sn2_status create_global_avg_pool(const struct sn2_op_context* c, pthreadpool_t pool,
+                                              void** state_out) {
+  xnn_operator_t op = NULL;
+  enum xnn_status created = xnn_create_global_average_pooling_nwc_f32(
+      c->inputs[0].shape.c, c->inputs[0].pixel_stride, c->outputs[0].pixel_stride, -INFINITY,
+      INFINITY, 0, &op);
+  return finish(created, setup_global_avg_pool, op, c, pool, state_out);
+}
+
+static enum xnn_status setup_fully_connected(xnn_operator_t op, const struct sn2_op_context* c,
+                                             pthreadpool_t pool) {
+  return xnn_setup_fully_connected_nc_f32(op, c->inputs[0].shape.n, c->inputs[0].data,
+                                          c->outputs[0].data, pool);
+}
+
+static enum sn2_status create_fully_connected(const struct sn2_op_context* c, pthreadpool_t pool,
+                                              void** state_out) {
+  const struct sn2_fully_connected_params* p = &c->node->params.fully_connected;
+  xnn_operator_t op = NULL;
+  enum xnn_status created = xnn_create_fully_connected_nc_f32(
+      p->input_channels, p->output_channels, c->inputs[0].pixel_stride,
+      c->outputs[0].pixel_stride, p->weights, p->bias, p->output_min, p->output_max, 0, &op);
+  return finish(created, setup_fully_connected, op, c, pool, state_out);
+}
+
+static const struct sn2_op_backend conv2d_backend = {
+    "xnnpack:convolution2d_nhwc_f32", create_conv2d, run_operator, delete_operator};
+static const struct sn2_op_backend max_pool_backend = {
+    "xnnpack:max_pooling2d_nhwc_f32", create_max_pool, run_operator, delete_operator};
+static const struct sn2_op_backend global_avg_pool_backend = {
+    "xnnpack:global_average_pooling_nwc_f32", create_global_avg_pool, run_operator,
+    delete_operator};
+static const struct sn2_op_backend fully_connected_backend = {
+    "xnnpack:fully_connected_nc_f32", create_fully_connected, run_operator, delete_operator};
+
+const struct sn2_op_backend* sn2_xnnpack_backend(const struct sn2_node* node) {
+  switch (node->type) {
+    case sn2_op_conv2d:
+      return &conv2d_backend;
+    case sn2_op_max_pool:
+      // XNNPACK has no 1x1 max pooling (it is an identity there).
+      return node->params.pool.kernel_h * node->params.pool.kernel_w > 1 ? &max_pool_backend
+                                                                          : NULL;
+    case sn2_op_global_avg_pool:
+      return &global_avg_pool_backend;
+    case sn2_op_fully_connected:
+      return &fully_connected_backend;
+    default:
+      // Average pooling stays on the reference kernel: XNNPACK divides by the valid cells
+      // only, PyTorch's default (count_include_pad) by the whole window.
+      return NULL;
+  }
+}
