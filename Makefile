@@ -1,0 +1,32 @@
+# The two commands of the README, and a few helpers. Everything builds in build/ (Release).
+BUILD ?= build
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps configure build run test memcheck clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+configure: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release > $(BUILD).configure.log 2>&1 \
+		|| { cat $(BUILD).configure.log; exit 1; }
+
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# The main job: ShuffleNet V2 x1.0 next to ShuffleNet V1 g=3 on this CPU.
+run: build
+	@$(BUILD)/sn2 compare builtin:shufflenet_v2_x1_0 builtin:shufflenet_v1_g3
+
+# The whole suite: unit tests, CLI, install + example app, and the valgrind memcheck.
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Only the valgrind part of the suite.
+memcheck: build
+	@cd $(BUILD) && ctest --output-on-failure -L memcheck
+
+clean:
+	rm -rf $(BUILD) $(BUILD).configure.log

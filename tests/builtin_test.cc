@@ -1,0 +1,231 @@
+// The built-in networks: their work matches the papers and an independent count, their shapes
+// are right, their weights are reproducible, and every execution path agrees with the
+// reference executor.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "engine/src/engine.h"
+#include "kernels/config/hardware-config.h"
+#include "test_util.h"
+
+namespace {
+
+// Multiply-adds of a k x k conv producing an hw x hw x out map from `in` channels in `groups`.
+uint64_t ConvMacs(uint64_t hw, uint64_t in, uint64_t out, uint64_t k, uint64_t groups = 1) {
+  return hw * hw * out * k * k * in / groups;
+}
+
+// ShuffleNet V2 (torchvision layout) counted layer by layer from the seed's description.
+uint64_t ShuffleNetV2Macs(const uint32_t c[5]) {
+  uint64_t macs = ConvMacs(112, 3, c[0], 3);  // stem
+  uint64_t in = c[0], hw = 56;                 // after max pool
+  const int repeats[3] = {4, 8, 4};
+  for (int s = 0; s < 3; s++) {
+    const uint64_t out = c[s + 1], b = out / 2;
+    hw /= 2;
+    // Stride-2 unit: branch1 = dw(in) + pw(in->b); branch2 = pw(in->b) + dw(b) + pw(b->b).
+    macs += ConvMacs(hw, 1, in, 3) + ConvMacs(hw, in, b, 1);
+    macs += ConvMacs(hw * 2, in, b, 1) + ConvMacs(hw, 1, b, 3) + ConvMacs(hw, b, b, 1);
+    // Stride-1 units: pw + dw + pw on half the channels.
+    macs += (repeats[s] - 1) * (2 * ConvMacs(hw, b, b, 1) + ConvMacs(hw, 1, b, 3));
+    in = out;
+  }
+  return macs + ConvMacs(7, in, c[4], 1) + uint64_t(c[4]) * 1000;
+}
+
+// ShuffleNet V1 1x: bottleneck = out / 4; the first pointwise conv of stage 2 is not grouped.
+uint64_t ShuffleNetV1Macs(uint32_t g, uint32_t stage2) {
+  uint64_t macs = ConvMacs(112, 3, 24, 3);
+  uint64_t in = 24, hw = 56;
+  const int repeats[3] = {4, 8, 4};
+  for (int s = 0; s < 3; s++) {
+    const uint64_t out = uint64_t(stage2) << s, mid = out / 4;
+    hw /= 2;
+    macs += ConvMacs(hw * 2, in, mid, 1, s == 0 ? 1 : g) + ConvMacs(hw, 1, mid, 3) +
+            ConvMacs(hw, mid, out - in, 1, g);
+    macs += (repeats[s] - 1) * (ConvMacs(hw, out, mid, 1, g) + ConvMacs(hw, 1, mid, 3) +
+                                ConvMacs(hw, mid, out, 1, g));
+    in = out;
+  }
+  return macs + in * 1000;
+}
+
+uint64_t Macs(sn2_model_t model) {
+  sn2_plan_stats stats{};
+  EXPECT_EQ(sn2_model_get_stats(model, &stats), sn2_status_success);
+  return stats.macs;
+}
+
+TEST(BuiltinMacs, ShuffleNetV2MatchesTorchvisionCounts) {
+  struct Case {
+    const char* name;
+    uint32_t channels[5];
+    double expected_millions;  // ../shared/ANCHORS.md, torchvision layout
+  } cases[] = {
+      {"shufflenet_v2_x0_5", {24, 48, 96, 192, 1024}, 40.48},
+      {"shufflenet_v2_x1_0", {24, 116, 232, 464, 1024}, 144.91},
+      {"shufflenet_v2_x1_5", {24, 176, 352, 704, 1024}, 295.76},
+      {"shufflenet_v2_x2_0", {24, 244, 488, 976, 2048}, 583.25},
+  };
+  for (const Case& c : cases) {
+    ModelPtr model = MakeBuiltin(c.name);
+    ASSERT_TRUE(model);
+    const uint64_t macs = Macs(model.get());
+    EXPECT_EQ(macs, ShuffleNetV2Macs(c.channels)) << c.name;
+    EXPECT_EQ(std::llround(macs / 1e4), std::llround(c.expected_millions * 100)) << c.name;
+  }
+}
+
+TEST(BuiltinMacs, ShuffleNetV1MatchesPaperWithinOnePercent) {
+  struct Case {
+    const char* name;
+    uint32_t groups, stage2;
+    double paper_millions;  // ShuffleNet V1 paper, Table 1 (1x)
+  } cases[] = {
+      {"shufflenet_v1_g1", 1, 144, 143}, {"shufflenet_v1_g2", 2, 200, 140},
+      {"shufflenet_v1_g3", 3, 240, 137}, {"shufflenet_v1_g4", 4, 272, 133},
+      {"shufflenet_v1_g8", 8, 384, 137},
+  };
+  for (const Case& c : cases) {
+    ModelPtr model = MakeBuiltin(c.name);
+    ASSERT_TRUE(model);
+    const uint64_t macs = Macs(model.get());
+    EXPECT_EQ(macs, ShuffleNetV1Macs(c.groups, c.stage2)) << c.name;
+    EXPECT_NEAR(macs / 1e6, c.paper_millions, 0.011 * c.paper_millions) << c.name;
+  }
+}
+
+class BuiltinModel : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(BuiltinModel, ShapesAndPlanStats) {
+  ModelPtr model = MakeBuiltin(GetParam());
+  ASSERT_TRUE(model);
+  uint32_t in[4], out[4];
+  ASSERT_EQ(sn2_model_get_input_shape(model.get(), in), sn2_status_success);
+  ASSERT_EQ(sn2_model_get_output_shape(model.get(), out), sn2_status_success);
+  EXPECT_EQ(std::vector<uint32_t>(in, in + 4), (std::vector<uint32_t>{1, 3, 224, 224}));
+  EXPECT_EQ(std::vector<uint32_t>(out, out + 4), (std::vector<uint32_t>{1, 1000, 1, 1}));
+  sn2_plan_stats stats{};
+  ASSERT_EQ(sn2_model_get_stats(model.get(), &stats), sn2_status_success);
+  uint64_t macs = 0, mac_bytes = 0, copy_bytes = 0;
+  for (uint32_t i = 0; i < stats.op_count; i++) {
+    sn2_op_info op{};
+    ASSERT_EQ(sn2_model_get_op_info(model.get(), i, &op), sn2_status_success);
+    macs += op.macs;
+    mac_bytes += op.mac_bytes;
+    copy_bytes += op.copy_bytes;
+    EXPECT_TRUE(op.name && op.type && op.kernel);
+  }
+  EXPECT_EQ(macs, stats.macs);
+  EXPECT_EQ(mac_bytes, stats.mac_bytes);
+  EXPECT_EQ(copy_bytes, stats.copy_bytes);
+  // The arena holds at least the largest activation (the stem output, 24 x 112 x 112) and,
+  // with reuse, far less than the sum of all of them.
+  EXPECT_GE(stats.arena_bytes, 24u * 112 * 112 * 4);
+  EXPECT_LT(stats.arena_bytes, stats.mac_bytes / 4);
+}
+
+TEST_P(BuiltinModel, SameSeedSameBitsOtherSeedOtherBits) {
+  sn2_options a{}, b{};
+  a.seed = b.seed = 42;
+  ModelPtr m1 = MakeBuiltin(GetParam(), a), m2 = MakeBuiltin(GetParam(), b);
+  b.seed = 43;
+  ModelPtr m3 = MakeBuiltin(GetParam(), b);
+  const auto input = PatternInput(3 * 224 * 224);
+  const auto y1 = RunModel(m1.get(), input), y2 = RunModel(m2.get(), input),
+             y3 = RunModel(m3.get(), input);
+  EXPECT_EQ(std::memcmp(y1.data(), y2.data(), y1.size() * sizeof(float)), 0);
+  EXPECT_NE(std::memcmp(y1.data(), y3.data(), y1.size() * sizeof(float)), 0);
+  for (float v : y1) ASSERT_TRUE(std::isfinite(v));
+}
+
+TEST_P(BuiltinModel, DefaultPathMatchesReferenceExecutor) {
+  sn2_options reference{};
+  reference.flags = SN2_FLAG_REFERENCE;
+  ModelPtr fast = MakeBuiltin(GetParam()), ref = MakeBuiltin(GetParam(), reference);
+  const auto input = PatternInput(3 * 224 * 224, 7);
+  const auto expected = RunModel(ref.get(), input, 2);
+  const auto got = RunModel(fast.get(), input);
+  EXPECT_LE(RelativeMaxError(got, expected), 1e-4) << GetParam();
+}
+
+TEST_P(BuiltinModel, ThreadCountDoesNotChangeBits) {
+  ModelPtr model = MakeBuiltin(GetParam());
+  const auto input = PatternInput(3 * 224 * 224, 3);
+  const auto one = RunModel(model.get(), input, 1), two = RunModel(model.get(), input, 2);
+  EXPECT_EQ(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllBuiltins, BuiltinModel,
+                         ::testing::Values("shufflenet_v2_x0_5", "shufflenet_v2_x1_0",
+                                           "shufflenet_v2_x1_5", "shufflenet_v2_x2_0",
+                                           "shufflenet_v1_g1", "shufflenet_v1_g2",
+                                           "shufflenet_v1_g3", "shufflenet_v1_g4",
+                                           "shufflenet_v1_g8"),
+                         [](const ::testing::TestParamInfo<const char*>& info) {
+                           return std::string(info.param);
+                         });
+
+TEST(BuiltinRun, NhwcInputFlagMatchesNchw) {
+  ModelPtr model = MakeBuiltin("shufflenet_v2_x0_5");
+  const auto nchw = PatternInput(3 * 224 * 224, 11);
+  std::vector<float> nhwc(nchw.size());
+  for (size_t c = 0; c < 3; c++)
+    for (size_t p = 0; p < 224 * 224; p++) nhwc[p * 3 + c] = nchw[c * 224 * 224 + p];
+  const auto a = RunModel(model.get(), nchw), b = RunModel(model.get(), nhwc, 1, SN2_RUN_INPUT_NHWC);
+  EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0);
+}
+
+TEST(BuiltinRun, ScalarIsaRunsReferenceKernelsOnly) {
+  sn2_options scalar{};
+  scalar.isa = sn2_isa_scalar;
+  ModelPtr model = MakeBuiltin("shufflenet_v1_g8", scalar);
+  sn2_plan_stats stats{};
+  ASSERT_EQ(sn2_model_get_stats(model.get(), &stats), sn2_status_success);
+  for (uint32_t i = 0; i < stats.op_count; i++) {
+    sn2_op_info op{};
+    ASSERT_EQ(sn2_model_get_op_info(model.get(), i, &op), sn2_status_success);
+    EXPECT_EQ(std::strncmp(op.kernel, "ref:", 4), 0) << op.name << " runs " << op.kernel;
+  }
+}
+
+TEST(BuiltinRun, DefaultPathUsesXnnpackForConvolutions) {
+  ModelPtr model = MakeBuiltin("shufflenet_v2_x1_0");
+  sn2_op_info op{};
+  ASSERT_EQ(sn2_model_get_op_info(model.get(), 0, &op), sn2_status_success);
+  EXPECT_STREQ(op.type, "Conv");
+  EXPECT_STREQ(op.kernel, "xnnpack:convolution2d_nhwc_f32");
+}
+
+TEST(BuiltinRun, EveryAvailableIsaPathMatchesReference) {
+  const sn2_hardware_config* hw = sn2_get_hardware_config();
+  sn2_options reference{};
+  reference.flags = SN2_FLAG_REFERENCE;
+  ModelPtr ref = MakeBuiltin("shufflenet_v2_x0_5", reference);
+  const auto input = PatternInput(3 * 224 * 224, 5);
+  const auto expected = RunModel(ref.get(), input);
+  int tried = 0;
+  for (sn2_isa isa : {sn2_isa_scalar, sn2_isa_avx2, sn2_isa_avx512f, sn2_isa_neon}) {
+    const bool available = isa == sn2_isa_scalar || (isa == sn2_isa_avx2 && hw->avx2_fma) ||
+                           (isa == sn2_isa_avx512f && hw->avx512f) ||
+                           (isa == sn2_isa_neon && hw->neon);
+    sn2_options options{};
+    options.isa = isa;
+    sn2_model_t model = nullptr;
+    const sn2_status status = sn2_model_create_builtin("shufflenet_v2_x0_5", &options, &model);
+    if (!available) {
+      EXPECT_EQ(status, sn2_status_unsupported_hardware) << sn2_isa_name(isa);
+      continue;
+    }
+    ASSERT_EQ(status, sn2_status_success) << sn2_last_error();
+    ModelPtr owner(model);
+    EXPECT_LE(RelativeMaxError(RunModel(model, input), expected), 1e-4) << sn2_isa_name(isa);
+    tried++;
+  }
+  EXPECT_GE(tried, 1);
+}
+
+}  // namespace
