@@ -37,7 +37,8 @@ enum sn2_status sn2_builder_init(struct sn2_builder* b, uint64_t seed, struct sn
   b->rng_state = seed;
   b->status = sn2_graph_create(&b->graph);
   if (b->status == sn2_status_success) {
-    b->status = sn2_graph_add_input(b->graph, "input", input, input_value_out);
+    const uint32_t dims[4] = {input.n, input.c, input.h, input.w};
+    b->status = sn2_graph_add_input(b->graph, "input", 4, dims, input_value_out);
   }
   return b->status;
 }
@@ -73,11 +74,14 @@ static uint32_t add_node(struct sn2_builder* b, enum sn2_op_type type, const cha
   return b->status == sn2_status_success ? output : SN2_INVALID_ID;
 }
 
+// The feature-map shape of x; records an error unless x is a rank-4 value.
 static struct sn2_shape shape_of(struct sn2_builder* b, uint32_t x) {
-  if (b->status != sn2_status_success || x >= b->graph->value_count) {
+  if (b->status != sn2_status_success) return (struct sn2_shape){0, 0, 0, 0};
+  if (x >= b->graph->value_count || b->graph->values[x].rank != 4) {
+    b->status = sn2_error(sn2_status_invalid_parameter, "builder: value %u is not a feature map", x);
     return (struct sn2_shape){0, 0, 0, 0};
   }
-  return b->graph->values[x].shape;
+  return sn2_value_fmap(&b->graph->values[x]);
 }
 
 uint32_t sn2_build_conv(struct sn2_builder* b, const char* name, uint32_t x,
@@ -165,12 +169,14 @@ uint32_t sn2_build_fully_connected(struct sn2_builder* b, const char* name, uint
 
 uint32_t sn2_build_add(struct sn2_builder* b, const char* name, uint32_t x, uint32_t y) {
   const uint32_t inputs[2] = {x, y};
-  return add_node(b, sn2_op_add, name, inputs, 2, NULL);
+  union sn2_node_params p = {.binary = {.kind = sn2_binary_add}};
+  return add_node(b, sn2_op_binary, name, inputs, 2, &p);
 }
 
 uint32_t sn2_build_concat2(struct sn2_builder* b, const char* name, uint32_t x, uint32_t y) {
   const uint32_t inputs[2] = {x, y};
-  return add_node(b, sn2_op_concat, name, inputs, 2, NULL);
+  union sn2_node_params p = {.axis = {.axis = 1}};
+  return add_node(b, sn2_op_concat, name, inputs, 2, &p);
 }
 
 void sn2_build_split2(struct sn2_builder* b, const char* name, uint32_t x, uint32_t first,
@@ -186,7 +192,8 @@ void sn2_build_split2(struct sn2_builder* b, const char* name, uint32_t x, uint3
   }
   const uint32_t sizes[2] = {first, in.c - first};
   uint32_t outputs[2];
-  b->status = sn2_graph_add_node(b->graph, sn2_op_split, name, &x, 1, NULL, 2, sizes, outputs);
+  union sn2_node_params p = {.axis = {.axis = 1}};
+  b->status = sn2_graph_add_node(b->graph, sn2_op_split, name, &x, 1, &p, 2, sizes, outputs);
   if (b->status == sn2_status_success) {
     *x1_out = outputs[0];
     *x2_out = outputs[1];
@@ -200,7 +207,8 @@ uint32_t sn2_build_channel_shuffle(struct sn2_builder* b, const char* name, uint
 }
 
 uint32_t sn2_build_softmax(struct sn2_builder* b, const char* name, uint32_t x) {
-  return add_node(b, sn2_op_softmax, name, &x, 1, NULL);
+  union sn2_node_params p = {.softmax = {.axis = 1}};
+  return add_node(b, sn2_op_softmax, name, &x, 1, &p);
 }
 
 // Joins a prefix and a suffix into a node name (kept short: names are for people).

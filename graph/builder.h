@@ -22,7 +22,7 @@ struct sn2_builder {
   enum sn2_status status;
 };
 
-// Starts a graph whose input is [n, h, w, c] (NHWC).
+// Starts a graph whose input is the feature map [n, c, h, w] (given as a struct sn2_shape).
 enum sn2_status sn2_builder_init(struct sn2_builder* b, uint64_t seed, struct sn2_shape input,
                                  uint32_t* input_value_out);
 // Marks `output` as the graph output and hands over the graph (or frees it on error).
@@ -49,7 +49,7 @@ void sn2_build_split2(struct sn2_builder* b, const char* name, uint32_t x, uint3
                       uint32_t* x1_out, uint32_t* x2_out);
 uint32_t sn2_build_channel_shuffle(struct sn2_builder* b, const char* name, uint32_t x,
                                    uint32_t groups);
-uint32_t sn2_build_softmax(struct sn2_builder* b, const char* name, uint32_t x);
+uint32_t sn2_build_softmax(struct sn2_builder* b, const char* name, uint32_t x);  // axis 1
 
 // conv (no bias) -> BatchNorm -> optional ReLU, the seed's ConvBNReLU / conv+BN pairs.
 uint32_t sn2_build_conv_bn(struct sn2_builder* b, const char* name, uint32_t x,

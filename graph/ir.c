@@ -13,16 +13,22 @@
 static const char* const op_type_names[sn2_op_type_count] = {
     [sn2_op_conv2d] = "Conv",
     [sn2_op_batchnorm] = "BatchNorm",
-    [sn2_op_clamp] = "Clamp",
     [sn2_op_max_pool] = "MaxPool",
     [sn2_op_avg_pool] = "AveragePool",
     [sn2_op_global_avg_pool] = "GlobalAveragePool",
+    [sn2_op_channel_shuffle] = "ChannelShuffle",
+    [sn2_op_clamp] = "Clamp",
     [sn2_op_fully_connected] = "FullyConnected",
-    [sn2_op_add] = "Add",
+    [sn2_op_binary] = "Binary",
     [sn2_op_concat] = "Concat",
     [sn2_op_split] = "Split",
-    [sn2_op_channel_shuffle] = "ChannelShuffle",
+    [sn2_op_slice] = "Slice",
     [sn2_op_softmax] = "Softmax",
+    [sn2_op_transpose] = "Transpose",
+    [sn2_op_reshape] = "Reshape",
+    [sn2_op_matmul] = "MatMul",
+    [sn2_op_reduce_mean] = "ReduceMean",
+    [sn2_op_gather] = "Gather",
 };
 
 const char* sn2_op_type_name(enum sn2_op_type type) {
@@ -60,6 +66,9 @@ void sn2_node_params_free(enum sn2_op_type type, union sn2_node_params* p) {
       free(p->fully_connected.weights);
       free(p->fully_connected.bias);
       break;
+    case sn2_op_gather:
+      free(p->gather.indices);
+      break;
     default:
       break;
   }
@@ -74,27 +83,72 @@ void sn2_graph_delete(struct sn2_graph* graph) {
     free(node->inputs);
     free(node->outputs);
   }
-  for (uint32_t i = 0; i < graph->value_count; i++) free(graph->values[i].name);
+  for (uint32_t i = 0; i < graph->value_count; i++) {
+    free(graph->values[i].name);
+    free(graph->values[i].data);
+  }
   free(graph->nodes);
   free(graph->values);
   free(graph);
 }
 
-static enum sn2_status check_shape(const char* what, struct sn2_shape s) {
-  if (s.n == 0 || s.h == 0 || s.w == 0 || s.c == 0) {
-    return sn2_error(sn2_status_invalid_model, "%s: shape [%u,%u,%u,%u] (NHWC) has a zero dim",
-                     what, s.n, s.h, s.w, s.c);
+// A value's shape: its rank and dims, as shape inference produces it.
+struct dims {
+  uint32_t rank;
+  uint32_t d[SN2_MAX_RANK];
+};
+
+uint64_t sn2_value_elements(const struct sn2_value* value) {
+  uint64_t n = 1;
+  for (uint32_t i = 0; i < value->rank; i++) n *= value->dims[i];
+  return n;
+}
+
+static enum sn2_status check_dims(const char* what, uint32_t rank, const uint32_t* dims) {
+  if (rank == 0 || rank > SN2_MAX_RANK) {
+    return sn2_error(sn2_status_unsupported_parameter, "%s: rank %u (sn2 supports 1 to %d)",
+                     what, rank, SN2_MAX_RANK);
   }
-  if (sn2_shape_elements(s) > SN2_MAX_VALUE_ELEMENTS) {
-    return sn2_error(sn2_status_unsupported_parameter,
-                     "%s: shape [%u,%u,%u,%u] (NHWC) exceeds 2^31 elements", what, s.n, s.h,
-                     s.w, s.c);
+  uint64_t elements = 1;
+  for (uint32_t i = 0; i < rank; i++) {
+    if (dims[i] == 0) {
+      return sn2_error(sn2_status_unsupported_parameter,
+                       "%s: dim %u is 0 (empty tensors are not supported)", what, i);
+    }
+    elements *= dims[i];
+    if (elements > SN2_MAX_VALUE_ELEMENTS) {
+      return sn2_error(sn2_status_unsupported_parameter, "%s: more than 2^31 elements", what);
+    }
   }
   return sn2_status_success;
 }
 
-static enum sn2_status add_value(struct sn2_graph* graph, const char* name,
-                                 struct sn2_shape shape, uint32_t producer, uint32_t* id_out) {
+struct sn2_tensor sn2_make_tensor(uint32_t rank, const uint32_t* dims, float* data) {
+  struct sn2_tensor t;
+  memset(&t, 0, sizeof t);
+  t.data = data;
+  t.rank = rank;
+  memcpy(t.dims, dims, rank * sizeof *dims);
+  if (rank == 4) {
+    const ptrdiff_t c = dims[1], w = dims[3], h = dims[2];
+    t.strides[0] = h * w * c;
+    t.strides[1] = 1;
+    t.strides[2] = w * c;
+    t.strides[3] = c;
+    t.shape = (struct sn2_shape){dims[0], dims[2], dims[3], dims[1]};
+    t.pixel_stride = dims[1];
+  } else {
+    ptrdiff_t stride = 1;
+    for (uint32_t i = rank; i-- > 0;) {
+      t.strides[i] = stride;
+      stride *= dims[i];
+    }
+  }
+  return t;
+}
+
+static enum sn2_status add_value(struct sn2_graph* graph, const char* name, struct dims shape,
+                                 uint32_t producer, uint32_t* id_out) {
   if (graph->value_count == graph->value_capacity) {
     uint32_t capacity = graph->value_capacity ? 2 * graph->value_capacity : 64;
     struct sn2_value* values = realloc(graph->values, capacity * sizeof *values);
@@ -104,14 +158,29 @@ static enum sn2_status add_value(struct sn2_graph* graph, const char* name,
   }
   char* copy = duplicate_string(name);
   if (!copy) return sn2_error(sn2_status_out_of_memory, "graph: out of memory");
-  graph->values[graph->value_count] =
-      (struct sn2_value){.shape = shape, .name = copy, .producer = producer};
+  struct sn2_value* v = &graph->values[graph->value_count];
+  memset(v, 0, sizeof *v);
+  v->rank = shape.rank;
+  memcpy(v->dims, shape.d, sizeof v->dims);
+  v->name = copy;
+  v->producer = producer;
   *id_out = graph->value_count++;
   return sn2_status_success;
 }
 
-enum sn2_status sn2_graph_add_input(struct sn2_graph* graph, const char* name,
-                                    struct sn2_shape shape, uint32_t* value_out) {
+static enum sn2_status make_dims(const char* name, uint32_t rank, const uint32_t* dims,
+                                 struct dims* out) {
+  if (!dims && rank) return sn2_error(sn2_status_invalid_parameter, "%s: null dims", name);
+  enum sn2_status status = check_dims(name, rank, dims);
+  if (status != sn2_status_success) return status;
+  memset(out, 0, sizeof *out);
+  out->rank = rank;
+  memcpy(out->d, dims, rank * sizeof *dims);
+  return sn2_status_success;
+}
+
+enum sn2_status sn2_graph_add_input(struct sn2_graph* graph, const char* name, uint32_t rank,
+                                    const uint32_t* dims, uint32_t* value_out) {
   if (!graph || !name || !value_out) {
     return sn2_error(sn2_status_invalid_parameter, "graph input: null argument");
   }
@@ -120,11 +189,48 @@ enum sn2_status sn2_graph_add_input(struct sn2_graph* graph, const char* name,
                      "graph input '%s': the graph already has input '%s' (one input only)", name,
                      graph->values[graph->input].name);
   }
-  enum sn2_status status = check_shape(name, shape);
-  if (status != sn2_status_success) return status;
-  status = add_value(graph, name, shape, SN2_INVALID_ID, value_out);
+  struct dims shape;
+  enum sn2_status status = make_dims(name, rank, dims, &shape);
+  if (status == sn2_status_success) {
+    status = add_value(graph, name, shape, SN2_INVALID_ID, value_out);
+  }
   if (status == sn2_status_success) graph->input = *value_out;
   return status;
+}
+
+enum sn2_status sn2_graph_add_constant(struct sn2_graph* graph, const char* name, uint32_t rank,
+                                       const uint32_t* dims, float* row_major,
+                                       uint32_t* value_out) {
+  if (!graph || !name || !value_out || !row_major) {
+    free(row_major);
+    return sn2_error(sn2_status_invalid_parameter, "graph constant: null argument");
+  }
+  struct dims shape;
+  enum sn2_status status = make_dims(name, rank, dims, &shape);
+  float* data = row_major;
+  if (status == sn2_status_success && rank == 4) {
+    // Reorder N, C, H, W into the NHWC storage every rank-4 value has.
+    const size_t n = dims[0], c = dims[1], hw = (size_t)dims[2] * dims[3];
+    data = malloc(n * c * hw * sizeof *data);
+    if (!data) {
+      data = row_major;
+      status = sn2_error(sn2_status_out_of_memory, "constant %s: out of memory", name);
+    } else {
+      for (size_t b = 0; b < n; b++)
+        for (size_t ch = 0; ch < c; ch++)
+          for (size_t q = 0; q < hw; q++) data[(b * hw + q) * c + ch] = row_major[(b * c + ch) * hw + q];
+    }
+  }
+  if (status == sn2_status_success) {
+    status = add_value(graph, name, shape, SN2_INVALID_ID, value_out);
+  }
+  if (data != row_major) free(row_major);
+  if (status != sn2_status_success) {
+    free(data);
+    return status;
+  }
+  graph->values[*value_out].data = data;
+  return sn2_status_success;
 }
 
 // Output size of a sliding window; 0 when the (dilated) window does not fit the padded input.
@@ -136,10 +242,11 @@ static uint32_t window_output_size(uint32_t in, uint32_t pad_before, uint32_t pa
   return (uint32_t)((padded - effective) / stride + 1);
 }
 
+// Output N, C(unchanged), H, W of a window op on a rank-4 input.
 static enum sn2_status infer_window(const char* node, uint32_t kernel_h, uint32_t kernel_w,
                                     uint32_t stride_h, uint32_t stride_w, uint32_t dilation_h,
                                     uint32_t dilation_w, uint32_t pt, uint32_t pl, uint32_t pb,
-                                    uint32_t pr, struct sn2_shape in, struct sn2_shape* out) {
+                                    uint32_t pr, struct dims* out) {
   if (kernel_h == 0 || kernel_w == 0 || stride_h == 0 || stride_w == 0 || dilation_h == 0 ||
       dilation_w == 0) {
     return sn2_error(sn2_status_invalid_model,
@@ -151,36 +258,48 @@ static enum sn2_status infer_window(const char* node, uint32_t kernel_h, uint32_
     return sn2_error(sn2_status_unsupported_parameter,
                      "node %s: kernel, dilation and pads must be <= 65536", node);
   }
-  out->n = in.n;
-  out->h = window_output_size(in.h, pt, pb, kernel_h, stride_h, dilation_h);
-  out->w = window_output_size(in.w, pl, pr, kernel_w, stride_w, dilation_w);
-  if (out->h == 0 || out->w == 0) {
+  const uint32_t in_h = out->d[2], in_w = out->d[3];
+  out->d[2] = window_output_size(in_h, pt, pb, kernel_h, stride_h, dilation_h);
+  out->d[3] = window_output_size(in_w, pl, pr, kernel_w, stride_w, dilation_w);
+  if (out->d[2] == 0 || out->d[3] == 0) {
     return sn2_error(sn2_status_invalid_model,
                      "node %s: window %ux%u (dilation %ux%u) does not fit input %ux%u padded "
                      "by t%u l%u b%u r%u",
-                     node, kernel_h, kernel_w, dilation_h, dilation_w, in.h, in.w, pt, pl, pb,
+                     node, kernel_h, kernel_w, dilation_h, dilation_w, in_h, in_w, pt, pl, pb,
                      pr);
   }
   return sn2_status_success;
 }
 
+static const char* const binary_names[] = {"Add", "Sub", "Mul", "Div"};
+
 static enum sn2_status infer_shapes(struct sn2_graph* graph, enum sn2_op_type type,
                                     const char* name, const uint32_t* inputs,
                                     uint32_t input_count, const union sn2_node_params* p,
                                     uint32_t output_count, const uint32_t* split_sizes,
-                                    struct sn2_shape* out_shapes) {
-  const struct sn2_shape in = graph->values[inputs[0]].shape;
+                                    struct dims* outs) {
+  const struct sn2_value* x = &graph->values[inputs[0]];
+  const char* op = sn2_op_type_name(type);
   uint32_t expected_inputs = 1;
-  if (type == sn2_op_add) expected_inputs = 2;
+  if (type == sn2_op_binary || type == sn2_op_matmul) expected_inputs = 2;
   if (type != sn2_op_concat && input_count != expected_inputs) {
-    return sn2_error(sn2_status_invalid_model, "node %s (%s): has %u inputs, needs %u", name,
-                     sn2_op_type_name(type), input_count, expected_inputs);
+    return sn2_error(sn2_status_invalid_model, "node %s (%s): has %u inputs, needs %u", name, op,
+                     input_count, expected_inputs);
   }
   if (type != sn2_op_split && output_count != 1) {
-    return sn2_error(sn2_status_invalid_model, "node %s (%s): has %u outputs, needs 1", name,
-                     sn2_op_type_name(type), output_count);
+    return sn2_error(sn2_status_invalid_model, "node %s (%s): has %u outputs, needs 1", name, op,
+                     output_count);
   }
-  struct sn2_shape out = in;
+  const bool feature_map_op = type <= sn2_op_channel_shuffle;
+  if (feature_map_op && x->rank != 4) {
+    return sn2_error(sn2_status_unsupported_parameter,
+                     "node %s (%s): input '%s' has rank %u; sn2 runs %s on rank-4 (N, C, H, W) "
+                     "tensors only",
+                     name, op, x->name, x->rank, op);
+  }
+  struct dims out = {x->rank, {0}};
+  memcpy(out.d, x->dims, sizeof out.d);
+  const uint32_t channels = x->rank >= 2 ? x->dims[1] : 0;
   enum sn2_status status = sn2_status_success;
   switch (type) {
     case sn2_op_conv2d: {
@@ -188,12 +307,13 @@ static enum sn2_status infer_shapes(struct sn2_graph* graph, enum sn2_op_type ty
       if (!c->weights) {
         return sn2_error(sn2_status_invalid_model, "node %s (Conv): no weights", name);
       }
-      if (c->groups == 0 || c->input_channels != in.c || c->input_channels % c->groups != 0 ||
-          c->output_channels == 0 || c->output_channels % c->groups != 0) {
+      if (c->groups == 0 || c->input_channels != channels ||
+          c->input_channels % c->groups != 0 || c->output_channels == 0 ||
+          c->output_channels % c->groups != 0) {
         return sn2_error(sn2_status_invalid_model,
                          "node %s (Conv): input has %u channels; weights expect %u in, %u out "
                          "in %u groups (both must divide by groups)",
-                         name, in.c, c->input_channels, c->output_channels, c->groups);
+                         name, channels, c->input_channels, c->output_channels, c->groups);
       }
       if (isnan(c->output_min) || isnan(c->output_max) || c->output_min > c->output_max) {
         return sn2_error(sn2_status_invalid_model, "node %s (Conv): output range [%g, %g]",
@@ -201,30 +321,30 @@ static enum sn2_status infer_shapes(struct sn2_graph* graph, enum sn2_op_type ty
       }
       status = infer_window(name, c->kernel_h, c->kernel_w, c->stride_h, c->stride_w,
                             c->dilation_h, c->dilation_w, c->pad_top, c->pad_left,
-                            c->pad_bottom, c->pad_right, in, &out);
-      out.c = c->output_channels;
+                            c->pad_bottom, c->pad_right, &out);
+      out.d[1] = c->output_channels;
       break;
     }
     case sn2_op_max_pool:
     case sn2_op_avg_pool: {
       const struct sn2_pool_params* q = &p->pool;
       status = infer_window(name, q->kernel_h, q->kernel_w, q->stride_h, q->stride_w, 1, 1,
-                            q->pad_top, q->pad_left, q->pad_bottom, q->pad_right, in, &out);
+                            q->pad_top, q->pad_left, q->pad_bottom, q->pad_right, &out);
       if (status == sn2_status_success &&
           (q->pad_top >= q->kernel_h || q->pad_bottom >= q->kernel_h ||
            q->pad_left >= q->kernel_w || q->pad_right >= q->kernel_w)) {
         return sn2_error(sn2_status_invalid_model,
-                         "node %s (%s): pads must be smaller than the %ux%u window", name,
-                         sn2_op_type_name(type), q->kernel_h, q->kernel_w);
+                         "node %s (%s): pads must be smaller than the %ux%u window", name, op,
+                         q->kernel_h, q->kernel_w);
       }
       break;
     }
     case sn2_op_batchnorm: {
       const struct sn2_batchnorm_params* b = &p->batchnorm;
-      if (!b->scale || !b->bias || !b->mean || !b->var || b->channels != in.c) {
+      if (!b->scale || !b->bias || !b->mean || !b->var || b->channels != channels) {
         return sn2_error(sn2_status_invalid_model,
                          "node %s (BatchNorm): needs scale, bias, mean, var of %u channels", name,
-                         in.c);
+                         channels);
       }
       if (!(b->epsilon >= 0.0f)) {
         return sn2_error(sn2_status_invalid_model, "node %s (BatchNorm): epsilon %g < 0", name,
@@ -232,97 +352,228 @@ static enum sn2_status infer_shapes(struct sn2_graph* graph, enum sn2_op_type ty
       }
       break;
     }
+    case sn2_op_global_avg_pool:
+      out.d[2] = out.d[3] = 1;
+      break;
+    case sn2_op_channel_shuffle:
+      if (p->channel_shuffle.groups == 0 || channels % p->channel_shuffle.groups != 0) {
+        return sn2_error(sn2_status_invalid_model,
+                         "node %s (ChannelShuffle): %u groups do not divide %u channels", name,
+                         p->channel_shuffle.groups, channels);
+      }
+      break;
     case sn2_op_clamp:
       if (isnan(p->clamp.min) || isnan(p->clamp.max) || p->clamp.min > p->clamp.max) {
         return sn2_error(sn2_status_invalid_model, "node %s (Clamp): range [%g, %g]", name,
                          p->clamp.min, p->clamp.max);
       }
       break;
-    case sn2_op_global_avg_pool:
-      out.h = out.w = 1;
-      break;
     case sn2_op_fully_connected: {
       const struct sn2_fully_connected_params* f = &p->fully_connected;
-      if (in.h != 1 || in.w != 1) {
+      const bool flat = x->rank == 2 || (x->rank == 4 && x->dims[2] == 1 && x->dims[3] == 1);
+      if (!flat) {
         return sn2_error(sn2_status_invalid_model,
-                         "node %s (FullyConnected): input is %ux%u spatially, must be 1x1", name,
-                         in.h, in.w);
+                         "node %s (FullyConnected): input '%s' must be [N, C] or [N, C, 1, 1]",
+                         name, x->name);
       }
-      if (!f->weights || f->input_channels != in.c || f->output_channels == 0) {
+      if (!f->weights || f->input_channels != channels || f->output_channels == 0) {
         return sn2_error(sn2_status_invalid_model,
                          "node %s (FullyConnected): input has %u channels, weights expect %u",
-                         name, in.c, f->input_channels);
+                         name, channels, f->input_channels);
       }
-      out.c = f->output_channels;
+      out.rank = 2;
+      out.d[1] = f->output_channels;
+      out.d[2] = out.d[3] = 0;
       break;
     }
-    case sn2_op_add: {
-      struct sn2_shape b = graph->values[inputs[1]].shape;
-      if (memcmp(&b, &in, sizeof in) != 0) {
-        return sn2_error(sn2_status_invalid_model,
-                         "node %s (Add): shapes [%u,%u,%u,%u] and [%u,%u,%u,%u] differ (no "
-                         "broadcasting)",
-                         name, in.n, in.h, in.w, in.c, b.n, b.h, b.w, b.c);
+    case sn2_op_binary: {
+      const struct sn2_value* y = &graph->values[inputs[1]];
+      if ((unsigned)p->binary.kind > sn2_binary_div) {
+        return sn2_error(sn2_status_invalid_model, "node %s: unknown binary op", name);
+      }
+      out.rank = x->rank > y->rank ? x->rank : y->rank;
+      for (uint32_t i = 0; i < out.rank; i++) {
+        // Right-aligned numpy broadcasting.
+        const uint32_t a = i + x->rank >= out.rank ? x->dims[i + x->rank - out.rank] : 1;
+        const uint32_t b = i + y->rank >= out.rank ? y->dims[i + y->rank - out.rank] : 1;
+        if (a != b && a != 1 && b != 1) {
+          return sn2_error(sn2_status_invalid_model,
+                           "node %s (%s): dims %u and %u of '%s' and '%s' do not broadcast",
+                           name, binary_names[p->binary.kind], a, b, x->name, y->name);
+        }
+        out.d[i] = a > b ? a : b;
       }
       break;
     }
     case sn2_op_concat: {
-      if (input_count == 0) {
-        return sn2_error(sn2_status_invalid_model, "node %s (Concat): no inputs", name);
+      const uint32_t axis = p->axis.axis;
+      if (input_count == 0 || axis >= x->rank) {
+        return sn2_error(sn2_status_invalid_model, "node %s (Concat): axis %u, rank %u", name,
+                         axis, x->rank);
       }
-      uint64_t channels = 0;
+      uint64_t total = 0;
       for (uint32_t i = 0; i < input_count; i++) {
-        struct sn2_shape s = graph->values[inputs[i]].shape;
-        if (s.n != in.n || s.h != in.h || s.w != in.w) {
+        const struct sn2_value* v = &graph->values[inputs[i]];
+        bool same = v->rank == x->rank;
+        for (uint32_t d = 0; same && d < x->rank; d++) same = d == axis || v->dims[d] == x->dims[d];
+        if (!same) {
           return sn2_error(sn2_status_invalid_model,
-                           "node %s (Concat): input %u is %ux%ux%u (NHW), input 0 is %ux%ux%u",
-                           name, i, s.n, s.h, s.w, in.n, in.h, in.w);
+                           "node %s (Concat): input %u '%s' differs from input 0 outside axis %u",
+                           name, i, v->name, axis);
         }
-        channels += s.c;
+        total += v->dims[axis];
       }
-      if (channels > UINT32_MAX) {
-        return sn2_error(sn2_status_unsupported_parameter, "node %s (Concat): too many channels",
-                         name);
+      if (total > UINT32_MAX) {
+        return sn2_error(sn2_status_unsupported_parameter, "node %s (Concat): too large", name);
       }
-      out.c = (uint32_t)channels;
+      out.d[axis] = (uint32_t)total;
       break;
     }
     case sn2_op_split: {
-      if (output_count == 0 || !split_sizes) {
-        return sn2_error(sn2_status_invalid_model, "node %s (Split): no output sizes", name);
+      const uint32_t axis = p->axis.axis;
+      if (axis >= x->rank || !split_sizes) {
+        return sn2_error(sn2_status_invalid_model, "node %s (Split): axis %u, rank %u", name,
+                         axis, x->rank);
       }
-      uint64_t channels = 0;
+      uint64_t total = 0;
       for (uint32_t i = 0; i < output_count; i++) {
         if (split_sizes[i] == 0) {
-          return sn2_error(sn2_status_invalid_model, "node %s (Split): output %u is empty",
-                           name, i);
+          return sn2_error(sn2_status_unsupported_parameter,
+                           "node %s (Split): output %u is empty", name, i);
         }
-        channels += split_sizes[i];
-        out_shapes[i] = in;
-        out_shapes[i].c = split_sizes[i];
+        total += split_sizes[i];
+        outs[i] = out;
+        outs[i].d[axis] = split_sizes[i];
       }
-      if (channels != in.c) {
+      if (total != x->dims[axis]) {
         return sn2_error(sn2_status_invalid_model,
-                         "node %s (Split): output sizes sum to %llu, input has %u channels", name,
-                         (unsigned long long)channels, in.c);
+                         "node %s (Split): output sizes sum to %llu, input has %u along axis %u",
+                         name, (unsigned long long)total, x->dims[axis], axis);
       }
       return sn2_status_success;
     }
-    case sn2_op_channel_shuffle:
-      if (p->channel_shuffle.groups == 0 || in.c % p->channel_shuffle.groups != 0) {
-        return sn2_error(sn2_status_invalid_model,
-                         "node %s (ChannelShuffle): %u groups do not divide %u channels", name,
-                         p->channel_shuffle.groups, in.c);
+    case sn2_op_slice: {
+      const struct sn2_slice_params* s = &p->slice;
+      for (uint32_t d = 0; d < x->rank; d++) {
+        const int64_t last = s->starts[d] + (int64_t)(s->counts[d] ? s->counts[d] - 1 : 0) * s->steps[d];
+        if (s->counts[d] == 0 || s->steps[d] == 0 || s->starts[d] < 0 ||
+            s->starts[d] >= x->dims[d] || last < 0 || last >= x->dims[d]) {
+          return sn2_error(sn2_status_unsupported_parameter,
+                           "node %s (Slice): axis %u takes %u elements from %lld by %lld of %u "
+                           "(empty or out-of-range slices are not supported)",
+                           name, d, s->counts[d], (long long)s->starts[d], (long long)s->steps[d],
+                           x->dims[d]);
+        }
+        out.d[d] = s->counts[d];
       }
       break;
+    }
     case sn2_op_softmax:
+      if (p->softmax.axis >= x->rank) {
+        return sn2_error(sn2_status_invalid_model, "node %s (Softmax): axis %u, rank %u", name,
+                         p->softmax.axis, x->rank);
+      }
       break;
+    case sn2_op_transpose: {
+      uint32_t seen = 0;
+      for (uint32_t d = 0; d < x->rank; d++) {
+        const uint32_t a = p->transpose.perm[d];
+        if (a >= x->rank || (seen >> a & 1)) {
+          return sn2_error(sn2_status_invalid_model,
+                           "node %s (Transpose): perm is not a permutation of %u axes", name,
+                           x->rank);
+        }
+        seen |= 1u << a;
+        out.d[d] = x->dims[a];
+      }
+      break;
+    }
+    case sn2_op_reshape: {
+      const struct sn2_reshape_params* r = &p->reshape;
+      status = check_dims(name, r->rank, r->dims);
+      if (status != sn2_status_success) return status;
+      memset(&out, 0, sizeof out);
+      out.rank = r->rank;
+      memcpy(out.d, r->dims, r->rank * sizeof *r->dims);
+      uint64_t n = 1;
+      for (uint32_t d = 0; d < r->rank; d++) n *= r->dims[d];
+      if (n != sn2_value_elements(x)) {
+        return sn2_error(sn2_status_invalid_model,
+                         "node %s (Reshape): %llu elements cannot become %llu", name,
+                         (unsigned long long)sn2_value_elements(x), (unsigned long long)n);
+      }
+      break;
+    }
+    case sn2_op_matmul: {
+      const struct sn2_value* y = &graph->values[inputs[1]];
+      if (x->rank < 2 || y->rank < 2) {
+        return sn2_error(sn2_status_unsupported_parameter,
+                         "node %s (MatMul): 1-D operands are not supported", name);
+      }
+      if (x->dims[x->rank - 1] != y->dims[y->rank - 2]) {
+        return sn2_error(sn2_status_invalid_model,
+                         "node %s (MatMul): inner dims %u and %u differ", name,
+                         x->dims[x->rank - 1], y->dims[y->rank - 2]);
+      }
+      out.rank = x->rank > y->rank ? x->rank : y->rank;
+      for (uint32_t i = 0; i + 2 < out.rank; i++) {
+        const uint32_t a = i + x->rank >= out.rank ? x->dims[i + x->rank - out.rank] : 1;
+        const uint32_t b = i + y->rank >= out.rank ? y->dims[i + y->rank - out.rank] : 1;
+        if (a != b && a != 1 && b != 1) {
+          return sn2_error(sn2_status_invalid_model,
+                           "node %s (MatMul): batch dims %u and %u do not broadcast", name, a, b);
+        }
+        out.d[i] = a > b ? a : b;
+      }
+      out.d[out.rank - 2] = x->dims[x->rank - 2];
+      out.d[out.rank - 1] = y->dims[y->rank - 1];
+      break;
+    }
+    case sn2_op_reduce_mean: {
+      const struct sn2_reduce_params* r = &p->reduce;
+      if (r->axes_mask == 0 || (r->axes_mask >> x->rank) != 0) {
+        return sn2_error(sn2_status_invalid_model, "node %s (ReduceMean): axes out of range",
+                         name);
+      }
+      memset(&out, 0, sizeof out);
+      for (uint32_t d = 0; d < x->rank; d++) {
+        if (!(r->axes_mask >> d & 1)) {
+          out.d[out.rank++] = x->dims[d];
+        } else if (r->keepdims) {
+          out.d[out.rank++] = 1;
+        }
+      }
+      if (out.rank == 0) out.d[out.rank++] = 1;  // a full reduction is kept as [1]
+      break;
+    }
+    case sn2_op_gather: {
+      const struct sn2_gather_params* g = &p->gather;
+      if (g->axis >= x->rank || !g->indices || x->rank - 1 + g->index_rank > SN2_MAX_RANK) {
+        return sn2_error(sn2_status_unsupported_parameter,
+                         "node %s (Gather): axis %u of rank %u with %u-D indices", name, g->axis,
+                         x->rank, g->index_rank);
+      }
+      memset(&out, 0, sizeof out);
+      for (uint32_t d = 0; d < g->axis; d++) out.d[out.rank++] = x->dims[d];
+      for (uint32_t d = 0; d < g->index_rank; d++) out.d[out.rank++] = g->index_dims[d];
+      for (uint32_t d = g->axis + 1; d < x->rank; d++) out.d[out.rank++] = x->dims[d];
+      if (out.rank == 0) out.d[out.rank++] = 1;  // a scalar result is kept as [1]
+      uint64_t count = 1;
+      for (uint32_t d = 0; d < g->index_rank; d++) count *= g->index_dims[d];
+      for (uint64_t i = 0; i < count; i++) {
+        if (g->indices[i] < 0 || g->indices[i] >= x->dims[g->axis]) {
+          return sn2_error(sn2_status_invalid_model, "node %s (Gather): index %lld out of range",
+                           name, (long long)g->indices[i]);
+        }
+      }
+      break;
+    }
     default:
       return sn2_error(sn2_status_invalid_model, "node %s: unknown op type %d", name, (int)type);
   }
   if (status == sn2_status_success) {
-    status = check_shape(name, out);
-    out_shapes[0] = out;
+    status = check_dims(name, out.rank, out.d);
+    outs[0] = out;
   }
   return status;
 }
@@ -335,7 +586,7 @@ enum sn2_status sn2_graph_add_node(struct sn2_graph* graph, enum sn2_op_type typ
   union sn2_node_params p;
   memset(&p, 0, sizeof p);
   if (params) p = *params;
-  struct sn2_shape* shapes = NULL;
+  struct dims* shapes = NULL;
   uint32_t* node_inputs = NULL;
   uint32_t* node_outputs = NULL;
   char* node_name = NULL;
@@ -423,14 +674,19 @@ enum sn2_status sn2_graph_validate(const struct sn2_graph* graph) {
   if (graph->input >= graph->value_count || graph->output >= graph->value_count) {
     return sn2_error(sn2_status_invalid_model, "graph: no input or no output");
   }
-  if (graph->values[graph->input].producer != SN2_INVALID_ID) {
-    return sn2_error(sn2_status_invalid_model, "graph: input '%s' is produced by a node",
-                     graph->values[graph->input].name);
+  const struct sn2_value* input = &graph->values[graph->input];
+  if (input->producer != SN2_INVALID_ID || input->data) {
+    return sn2_error(sn2_status_invalid_model, "graph: input '%s' is produced or constant",
+                     input->name);
   }
   for (uint32_t v = 0; v < graph->value_count; v++) {
     const struct sn2_value* value = &graph->values[v];
-    if (v != graph->input && value->producer >= graph->node_count) {
+    const bool source = v == graph->input || value->data;
+    if (!source && value->producer >= graph->node_count) {
       return sn2_error(sn2_status_invalid_model, "value '%s' has no producer", value->name);
+    }
+    if (value->data && value->producer != SN2_INVALID_ID) {
+      return sn2_error(sn2_status_invalid_model, "constant '%s' has a producer", value->name);
     }
   }
   for (uint32_t n = 0; n < graph->node_count; n++) {
@@ -442,7 +698,7 @@ enum sn2_status sn2_graph_validate(const struct sn2_graph* graph) {
                          node->name, i);
       }
       uint32_t producer = graph->values[v].producer;
-      if (v != graph->input && producer >= n) {
+      if (producer != SN2_INVALID_ID && producer >= n) {
         return sn2_error(sn2_status_invalid_model,
                          "node %s: input '%s' is produced later (a cycle, or not in "
                          "topological order)",
@@ -461,16 +717,20 @@ enum sn2_status sn2_graph_validate(const struct sn2_graph* graph) {
 }
 
 uint64_t sn2_node_macs(const struct sn2_graph* graph, const struct sn2_node* node) {
-  const struct sn2_shape out = graph->values[node->outputs[0]].shape;
+  const struct sn2_value* out = &graph->values[node->outputs[0]];
   switch (node->type) {
     case sn2_op_conv2d: {
       const struct sn2_conv2d_params* c = &node->params.conv2d;
-      return sn2_shape_elements(out) * c->kernel_h * c->kernel_w *
+      return sn2_value_elements(out) * c->kernel_h * c->kernel_w *
              (c->input_channels / c->groups);
     }
     case sn2_op_fully_connected:
-      return (uint64_t)out.n * node->params.fully_connected.output_channels *
+      return (uint64_t)out->dims[0] * node->params.fully_connected.output_channels *
              node->params.fully_connected.input_channels;
+    case sn2_op_matmul: {
+      const struct sn2_value* a = &graph->values[node->inputs[0]];
+      return sn2_value_elements(out) * a->dims[a->rank - 1];
+    }
     default:
       return 0;
   }
@@ -499,14 +759,25 @@ uint64_t sn2_node_memory_access_elements(const struct sn2_graph* graph,
                                          const struct sn2_node* node) {
   uint64_t elements = sn2_node_weight_elements(node);
   for (uint32_t i = 0; i < node->input_count; i++) {
-    elements += sn2_shape_elements(graph->values[node->inputs[i]].shape);
+    elements += sn2_value_elements(&graph->values[node->inputs[i]]);
   }
   for (uint32_t o = 0; o < node->output_count; o++) {
-    elements += sn2_shape_elements(graph->values[node->outputs[o]].shape);
+    elements += sn2_value_elements(&graph->values[node->outputs[o]]);
   }
   return elements;
 }
 
-int sn2_op_is_data_movement(enum sn2_op_type type) {
-  return type == sn2_op_concat || type == sn2_op_split || type == sn2_op_channel_shuffle;
+bool sn2_op_is_data_movement(enum sn2_op_type type) {
+  switch (type) {
+    case sn2_op_concat:
+    case sn2_op_split:
+    case sn2_op_channel_shuffle:
+    case sn2_op_slice:
+    case sn2_op_transpose:
+    case sn2_op_reshape:
+    case sn2_op_gather:
+      return true;
+    default:
+      return false;
+  }
 }

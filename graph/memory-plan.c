@@ -64,12 +64,13 @@ enum sn2_status sn2_memory_plan(struct sn2_usage_record* records, uint32_t count
 
 void sn2_graph_value_lifetimes(const struct sn2_graph* graph, struct sn2_usage_record* records) {
   for (uint32_t v = 0; v < graph->value_count; v++) {
-    const uint32_t producer = graph->values[v].producer;
-    const uint32_t first = producer == SN2_INVALID_ID ? 0 : producer;
+    const struct sn2_value* value = &graph->values[v];
+    const uint32_t first = value->producer == SN2_INVALID_ID ? 0 : value->producer;
     records[v] = (struct sn2_usage_record){
         .first_node = first,
         .last_node = first,
-        .size = sn2_shape_elements(graph->values[v].shape) * sizeof(float),
+        // Constants keep their own storage in the graph.
+        .size = sn2_value_is_constant(value) ? 0 : sn2_value_elements(value) * sizeof(float),
     };
   }
   for (uint32_t n = 0; n < graph->node_count; n++) {

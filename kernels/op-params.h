@@ -7,18 +7,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// Logical shape of an activation: every value in sn2 is a 4-D feature map, stored NHWC.
-// A fully-connected output is [n, 1, 1, k].
+#define SN2_MAX_RANK 6
+
+// Feature-map shape of a rank-4 value, whose logical (ONNX) dims are N, C, H, W.
 struct sn2_shape {
   uint32_t n, h, w, c;
 };
 
-// A strided view of an NHWC tensor: pixel (n, y, x) starts at
-// data + ((n * h + y) * w + x) * pixel_stride, and holds `c` contiguous channels.
+// A strided view of a tensor. dims are logical, in ONNX order; strides are in elements.
+// Rank-4 values are stored channels-last (NHWC): for them `shape` and `pixel_stride` give the
+// feature-map view the spatial kernels use, and pixel (n, y, x) starts at
+// data + ((n * h + y) * w + x) * pixel_stride with `c` contiguous channels.
 struct sn2_tensor {
   float* data;
-  struct sn2_shape shape;
-  size_t pixel_stride;  // in floats, >= shape.c
+  uint32_t rank;
+  uint32_t dims[SN2_MAX_RANK];
+  ptrdiff_t strides[SN2_MAX_RANK];
+  struct sn2_shape shape;  // rank 4 only
+  size_t pixel_stride;     // rank 4 only, in floats, >= shape.c
 };
 
 struct sn2_conv2d_params {
@@ -62,6 +68,54 @@ struct sn2_fully_connected_params {
 
 struct sn2_channel_shuffle_params {
   uint32_t groups;  // out[i * groups + j] = in[j * (c / groups) + i]
+};
+
+// Generic (any-rank) ops. Axes are normalised to [0, rank) by whoever builds the node.
+struct sn2_axis_params {
+  uint32_t axis;  // concat, split, softmax
+};
+
+struct sn2_slice_params {
+  int64_t starts[SN2_MAX_RANK];  // normalised and clamped, per axis
+  int64_t steps[SN2_MAX_RANK];   // non-zero; 1 on axes not sliced
+  uint32_t counts[SN2_MAX_RANK]; // output extent per axis
+};
+
+struct sn2_transpose_params {
+  uint32_t perm[SN2_MAX_RANK];  // output axis i is input axis perm[i]
+};
+
+struct sn2_reshape_params {
+  uint32_t rank;
+  uint32_t dims[SN2_MAX_RANK];  // fully resolved: no 0 or -1
+};
+
+struct sn2_reduce_params {
+  uint32_t axes_mask;  // bit i: reduce axis i
+  bool keepdims;
+};
+
+struct sn2_gather_params {
+  uint32_t axis;
+  uint32_t index_rank;
+  uint32_t index_dims[SN2_MAX_RANK];
+  int64_t* indices;  // normalised to [0, dims[axis]), owned
+};
+
+enum sn2_binary_kind {
+  sn2_binary_add,
+  sn2_binary_sub,
+  sn2_binary_mul,
+  sn2_binary_div,
+};
+
+struct sn2_binary_params {
+  enum sn2_binary_kind kind;  // numpy broadcasting
+};
+
+struct sn2_softmax_params {
+  uint32_t axis;
+  bool coerce_2d;  // opset < 13: normalise over all axes from `axis` on, as one row
 };
 
 #endif  // SN2_KERNELS_OP_PARAMS_H

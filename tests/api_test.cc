@@ -29,11 +29,11 @@ TEST(Api, NullArgumentsAreRejected) {
   EXPECT_EQ(sn2_model_create_builtin(nullptr, nullptr, &model), sn2_status_invalid_parameter);
   EXPECT_EQ(sn2_model_create_builtin("shufflenet_v2_x0_5", nullptr, nullptr),
             sn2_status_invalid_parameter);
-  uint32_t dims[4];
+  uint32_t dims[SN2_MAX_DIMS], rank;
   sn2_plan_stats stats;
   sn2_op_info info;
-  EXPECT_EQ(sn2_model_get_input_shape(nullptr, dims), sn2_status_invalid_parameter);
-  EXPECT_EQ(sn2_model_get_output_shape(nullptr, dims), sn2_status_invalid_parameter);
+  EXPECT_EQ(sn2_model_get_input_shape(nullptr, dims, &rank), sn2_status_invalid_parameter);
+  EXPECT_EQ(sn2_model_get_output_shape(nullptr, dims, &rank), sn2_status_invalid_parameter);
   EXPECT_EQ(sn2_model_get_stats(nullptr, &stats), sn2_status_invalid_parameter);
   EXPECT_EQ(sn2_model_get_op_info(nullptr, 0, &info), sn2_status_invalid_parameter);
   sn2_session_t session = nullptr;

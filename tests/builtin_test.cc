@@ -103,11 +103,8 @@ class BuiltinModel : public ::testing::TestWithParam<const char*> {};
 TEST_P(BuiltinModel, ShapesAndPlanStats) {
   ModelPtr model = MakeBuiltin(GetParam());
   ASSERT_TRUE(model);
-  uint32_t in[4], out[4];
-  ASSERT_EQ(sn2_model_get_input_shape(model.get(), in), sn2_status_success);
-  ASSERT_EQ(sn2_model_get_output_shape(model.get(), out), sn2_status_success);
-  EXPECT_EQ(std::vector<uint32_t>(in, in + 4), (std::vector<uint32_t>{1, 3, 224, 224}));
-  EXPECT_EQ(std::vector<uint32_t>(out, out + 4), (std::vector<uint32_t>{1, 1000, 1, 1}));
+  EXPECT_EQ(InputShape(model.get()), (std::vector<uint32_t>{1, 3, 224, 224}));
+  EXPECT_EQ(OutputShape(model.get()), (std::vector<uint32_t>{1, 1000}));
   sn2_plan_stats stats{};
   ASSERT_EQ(sn2_model_get_stats(model.get(), &stats), sn2_status_success);
   uint64_t macs = 0, mac_bytes = 0, copy_bytes = 0;

@@ -32,6 +32,10 @@ sn2_node_params ConvParams(uint32_t in_c, uint32_t out_c, uint32_t k, uint32_t g
   return p;
 }
 
+sn2_status AddInput(sn2_graph* g, std::vector<uint32_t> dims, uint32_t* x) {
+  return sn2_graph_add_input(g, "x", uint32_t(dims.size()), dims.data(), x);
+}
+
 void ExpectErrorMentions(const std::vector<std::string>& words) {
   const std::string message = sn2_last_error();
   for (const auto& w : words) EXPECT_NE(message.find(w), std::string::npos) << message;
@@ -40,15 +44,14 @@ void ExpectErrorMentions(const std::vector<std::string>& words) {
 TEST(GraphIR, ConvInfersShapeAndCountsWork) {
   GraphOwner g;
   uint32_t x, y;
-  ASSERT_EQ(sn2_graph_add_input(g.g, "x", {1, 8, 6, 4}, &x), sn2_status_success);
+  ASSERT_EQ(AddInput(g.g, {1, 4, 8, 6}, &x), sn2_status_success);
   sn2_node_params p = ConvParams(4, 6, 3, 2);
   p.conv2d.stride_h = 2;
   ASSERT_EQ(sn2_graph_add_node(g.g, sn2_op_conv2d, "c", &x, 1, &p, 1, nullptr, &y),
             sn2_status_success);
-  const sn2_shape s = g.g->values[y].shape;
-  EXPECT_EQ(s.h, 3u);  // (8 - 3) / 2 + 1
-  EXPECT_EQ(s.w, 4u);
-  EXPECT_EQ(s.c, 6u);
+  const sn2_value& v = g.g->values[y];
+  EXPECT_EQ(std::vector<uint32_t>(v.dims, v.dims + v.rank),
+            (std::vector<uint32_t>{1, 6, 3, 4}));  // H: (8 - 3) / 2 + 1
   EXPECT_EQ(sn2_node_macs(g.g, &g.g->nodes[0]), 3u * 4 * 6 * 9 * 2);
   EXPECT_EQ(sn2_node_weight_elements(&g.g->nodes[0]), 6u * 9 * 2);
   EXPECT_EQ(sn2_node_memory_access_elements(g.g, &g.g->nodes[0]),
@@ -59,7 +62,7 @@ TEST(GraphIR, ConvInfersShapeAndCountsWork) {
 TEST(GraphIR, ConvChannelMismatchNamesNode) {
   GraphOwner g;
   uint32_t x, y;
-  ASSERT_EQ(sn2_graph_add_input(g.g, "x", {1, 4, 4, 3}, &x), sn2_status_success);
+  ASSERT_EQ(AddInput(g.g, {1, 3, 4, 4}, &x), sn2_status_success);
   sn2_node_params p = ConvParams(5, 6, 1);
   EXPECT_EQ(sn2_graph_add_node(g.g, sn2_op_conv2d, "stem", &x, 1, &p, 1, nullptr, &y),
             sn2_status_invalid_model);
@@ -70,7 +73,7 @@ TEST(GraphIR, ConvChannelMismatchNamesNode) {
 TEST(GraphIR, WindowLargerThanPaddedInput) {
   GraphOwner g;
   uint32_t x, y;
-  ASSERT_EQ(sn2_graph_add_input(g.g, "x", {1, 2, 2, 1}, &x), sn2_status_success);
+  ASSERT_EQ(AddInput(g.g, {1, 1, 2, 2}, &x), sn2_status_success);
   sn2_node_params p = ConvParams(1, 1, 5);
   EXPECT_EQ(sn2_graph_add_node(g.g, sn2_op_conv2d, "big", &x, 1, &p, 1, nullptr, &y),
             sn2_status_invalid_model);
@@ -80,33 +83,50 @@ TEST(GraphIR, WindowLargerThanPaddedInput) {
 TEST(GraphIR, RejectsZeroAndHugeShapes) {
   GraphOwner g;
   uint32_t x;
-  EXPECT_EQ(sn2_graph_add_input(g.g, "x", {1, 0, 4, 3}, &x), sn2_status_invalid_model);
-  EXPECT_EQ(sn2_graph_add_input(g.g, "x", {65536, 65536, 65536, 3}, &x),
-            sn2_status_unsupported_parameter);
+  EXPECT_EQ(AddInput(g.g, {1, 3, 0, 4}, &x), sn2_status_unsupported_parameter);
+  ExpectErrorMentions({"dim 2 is 0"});
+  EXPECT_EQ(AddInput(g.g, {65536, 3, 65536, 65536}, &x), sn2_status_unsupported_parameter);
   ExpectErrorMentions({"2^31"});
+  EXPECT_EQ(AddInput(g.g, {1, 1, 1, 1, 1, 1, 1}, &x), sn2_status_unsupported_parameter);
+  ExpectErrorMentions({"rank 7"});
 }
 
 TEST(GraphIR, ShapeRulesOfEachOp) {
   GraphOwner g;
   uint32_t x, small, out[2];
-  ASSERT_EQ(sn2_graph_add_input(g.g, "x", {1, 4, 4, 6}, &x), sn2_status_success);
+  ASSERT_EQ(AddInput(g.g, {1, 6, 4, 4}, &x), sn2_status_success);
   sn2_node_params pool{};
   pool.pool = {2, 2, 2, 2, 0, 0, 0, 0, true};
   ASSERT_EQ(sn2_graph_add_node(g.g, sn2_op_max_pool, "pool", &x, 1, &pool, 1, nullptr, &small),
             sn2_status_success);
 
   const uint32_t bad_sizes[2] = {2, 3};
-  EXPECT_EQ(sn2_graph_add_node(g.g, sn2_op_split, "split", &x, 1, nullptr, 2, bad_sizes, out),
+  sn2_node_params channels{};
+  channels.axis.axis = 1;
+  EXPECT_EQ(sn2_graph_add_node(g.g, sn2_op_split, "split", &x, 1, &channels, 2, bad_sizes, out),
             sn2_status_invalid_model);
-  ExpectErrorMentions({"split", "sum to 5", "6 channels"});
+  ExpectErrorMentions({"split", "sum to 5", "has 6 along axis 1"});
 
   const uint32_t pair[2] = {x, small};
-  EXPECT_EQ(sn2_graph_add_node(g.g, sn2_op_add, "add", pair, 2, nullptr, 1, nullptr, out),
+  sn2_node_params add{};
+  add.binary.kind = sn2_binary_add;
+  EXPECT_EQ(sn2_graph_add_node(g.g, sn2_op_binary, "add", pair, 2, &add, 1, nullptr, out),
             sn2_status_invalid_model);
-  ExpectErrorMentions({"add", "differ"});
-  EXPECT_EQ(sn2_graph_add_node(g.g, sn2_op_concat, "cat", pair, 2, nullptr, 1, nullptr, out),
+  ExpectErrorMentions({"add", "do not broadcast"});
+  EXPECT_EQ(sn2_graph_add_node(g.g, sn2_op_concat, "cat", pair, 2, &channels, 1, nullptr, out),
             sn2_status_invalid_model);
   ExpectErrorMentions({"cat", "input 1"});
+
+  sn2_node_params perm{};
+  perm.transpose = {{0, 1, 1, 3}};
+  EXPECT_EQ(sn2_graph_add_node(g.g, sn2_op_transpose, "t", &x, 1, &perm, 1, nullptr, out),
+            sn2_status_invalid_model);
+  ExpectErrorMentions({"t (Transpose)", "permutation"});
+  sn2_node_params reshape{};
+  reshape.reshape = {2, {5, 19}};
+  EXPECT_EQ(sn2_graph_add_node(g.g, sn2_op_reshape, "r", &x, 1, &reshape, 1, nullptr, out),
+            sn2_status_invalid_model);
+  ExpectErrorMentions({"96 elements cannot become 95"});
 
   sn2_node_params shuffle{};
   shuffle.channel_shuffle.groups = 4;
@@ -119,7 +139,7 @@ TEST(GraphIR, ShapeRulesOfEachOp) {
   fc.fully_connected = {6, 10, -INFINITY, INFINITY, Floats(60), nullptr};
   EXPECT_EQ(sn2_graph_add_node(g.g, sn2_op_fully_connected, "fc", &x, 1, &fc, 1, nullptr, out),
             sn2_status_invalid_model);
-  ExpectErrorMentions({"fc", "4x4", "1x1"});
+  ExpectErrorMentions({"fc", "[N, C] or [N, C, 1, 1]"});
 
   sn2_node_params clamp{};
   clamp.clamp = {1.0f, 0.0f};
@@ -137,7 +157,7 @@ TEST(GraphIR, ShapeRulesOfEachOp) {
 TEST(GraphIR, ValidateFindsOutOfOrderNodes) {
   GraphOwner g;
   uint32_t x, a, b;
-  ASSERT_EQ(sn2_graph_add_input(g.g, "x", {1, 2, 2, 2}, &x), sn2_status_success);
+  ASSERT_EQ(AddInput(g.g, {1, 2, 2, 2}, &x), sn2_status_success);
   sn2_node_params relu{};
   relu.clamp = {0.0f, INFINITY};
   ASSERT_EQ(sn2_graph_add_node(g.g, sn2_op_clamp, "first", &x, 1, &relu, 1, nullptr, &a),

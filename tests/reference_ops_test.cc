@@ -18,7 +18,15 @@ struct Tensor {
   Tensor(uint32_t n, uint32_t h, uint32_t w, uint32_t c, size_t stride = 0) {
     if (stride == 0) stride = c;
     data.assign(size_t(n) * h * w * stride, kCanary);
-    view = {data.data(), {n, h, w, c}, stride};
+    view = sn2_tensor{};
+    view.data = data.data();
+    view.rank = 4;
+    const uint32_t dims[4] = {n, c, h, w};
+    const ptrdiff_t strides[4] = {ptrdiff_t(h * w * stride), 1, ptrdiff_t(w * stride),
+                                  ptrdiff_t(stride)};
+    for (int d = 0; d < 4; d++) view.dims[d] = dims[d], view.strides[d] = strides[d];
+    view.shape = {n, h, w, c};
+    view.pixel_stride = stride;
   }
   float& at(uint32_t n, uint32_t y, uint32_t x, uint32_t c) {
     return sn2_tensor_pixel(&view, n, y, x)[c];
@@ -225,10 +233,11 @@ TEST(ReferenceElementwise, ClampAddSoftmax) {
   sn2_clamp_params relu6{0.0f, 6.0f};
   sn2_ref_clamp(&relu6, &a.view, &out.view);
   EXPECT_EQ(out.Values(), (std::vector<float>{0, 2, 6, 0.5f}));
-  sn2_ref_add(&a.view, &b.view, &out.view);
+  sn2_ref_binary(sn2_binary_add, &a.view, &b.view, &out.view);
   EXPECT_EQ(out.Values(), (std::vector<float>{0, 3, 8, 1.5f}));
   a.Fill({0, std::log(3.0f), 5, 5});
-  sn2_ref_softmax(&a.view, &out.view);
+  sn2_softmax_params channels{1, false};
+  sn2_ref_softmax(&channels, &a.view, &out.view);
   EXPECT_NEAR(out.at(0, 0, 0, 0), 0.25f, 1e-6);
   EXPECT_NEAR(out.at(0, 0, 0, 1), 0.75f, 1e-6);
   EXPECT_NEAR(out.at(0, 0, 1, 0), 0.5f, 1e-6);
@@ -239,12 +248,12 @@ TEST(ReferenceChannel, ConcatAndSplitRoundTripThroughStridedViews) {
   a.Fill({1, 2});
   b.Fill({10, 11, 20, 21});
   sn2_tensor parts[2] = {a.view, b.view};
-  sn2_ref_concat(parts, 2, &joined.view);
+  sn2_ref_concat(1, parts, 2, &joined.view);
   EXPECT_EQ(joined.Values(), (std::vector<float>{1, 10, 11, 2, 20, 21}));
   EXPECT_TRUE(joined.CanariesIntact());
   Tensor x(1, 1, 2, 1, 2), y(1, 1, 2, 2, 5);
   sn2_tensor outs[2] = {x.view, y.view};
-  sn2_ref_split(&joined.view, outs, 2);
+  sn2_ref_split(1, &joined.view, outs, 2);
   EXPECT_EQ(x.Values(), (std::vector<float>{1, 2}));
   EXPECT_EQ(y.Values(), (std::vector<float>{10, 11, 20, 21}));
   EXPECT_TRUE(x.CanariesIntact());
@@ -259,6 +268,125 @@ TEST(ReferenceChannel, ShuffleInterleavesGroups) {
   EXPECT_EQ(out.Values(), (std::vector<float>{0, 3, 1, 4, 2, 5}));
   sn2_ref_channel_shuffle(&three, &in.view, &out.view);
   EXPECT_EQ(out.Values(), (std::vector<float>{0, 2, 4, 1, 3, 5}));
+}
+
+// A row-major tensor of any rank (no canaries).
+struct Nd {
+  std::vector<float> data;
+  sn2_tensor view{};
+  Nd(std::vector<uint32_t> dims, std::vector<float> values = {}) {
+    size_t n = 1;
+    for (uint32_t d : dims) n *= d;
+    data = values.empty() ? std::vector<float>(n, NAN) : values;
+    EXPECT_EQ(data.size(), n);
+    view.data = data.data();
+    view.rank = uint32_t(dims.size());
+    ptrdiff_t stride = 1;
+    for (size_t d = dims.size(); d-- > 0;) {
+      view.dims[d] = dims[d];
+      view.strides[d] = stride;
+      stride *= dims[d];
+    }
+  }
+};
+
+TEST(ReferenceGeneric, TransposeRank3) {
+  Nd in({2, 3, 1}, Iota(6, 0.0f)), out({3, 1, 2});
+  sn2_transpose_params p{{1, 2, 0}};
+  sn2_ref_transpose(&p, &in.view, &out.view);
+  // out[i][0][k] = in[k][i][0]
+  EXPECT_EQ(out.data, (std::vector<float>{0, 3, 1, 4, 2, 5}));
+}
+
+TEST(ReferenceGeneric, ReshapeReadsNhwcStorageInLogicalOrder) {
+  // A rank-4 NHWC tensor [N=1, C=2, H=1, W=2] holding logical (c, w) = 10c + w.
+  Tensor in(1, 1, 2, 2);
+  in.Fill({0, 10, 1, 11});  // pixel-major storage order
+  Nd out({4});
+  sn2_ref_reshape(&in.view, &out.view);
+  EXPECT_EQ(out.data, (std::vector<float>{0, 1, 10, 11}));
+}
+
+TEST(ReferenceGeneric, SliceWithNegativeStep) {
+  Nd in({2, 5}, Iota(10, 0.0f)), out({2, 2});
+  sn2_slice_params p{};
+  p.starts[0] = 0, p.steps[0] = 1, p.counts[0] = 2;
+  p.starts[1] = 4, p.steps[1] = -2, p.counts[1] = 2;  // columns 4, 2
+  sn2_ref_slice(&p, &in.view, &out.view);
+  EXPECT_EQ(out.data, (std::vector<float>{4, 2, 9, 7}));
+}
+
+TEST(ReferenceGeneric, ConcatAndSplitAlongAxis0) {
+  Nd a({1, 2}, {1, 2}), b({2, 2}, {3, 4, 5, 6}), out({3, 2});
+  sn2_tensor parts[2] = {a.view, b.view};
+  sn2_ref_concat(0, parts, 2, &out.view);
+  EXPECT_EQ(out.data, (std::vector<float>{1, 2, 3, 4, 5, 6}));
+  Nd x({3, 1}), y({3, 1});
+  sn2_tensor outs[2] = {x.view, y.view};
+  sn2_ref_split(1, &out.view, outs, 2);
+  EXPECT_EQ(x.data, (std::vector<float>{1, 3, 5}));
+  EXPECT_EQ(y.data, (std::vector<float>{2, 4, 6}));
+}
+
+TEST(ReferenceGeneric, BinaryBroadcasts) {
+  Nd a({2, 3}, {1, 2, 3, 4, 5, 6}), row({3}, {10, 20, 30}), col({2, 1}, {2, 4}), out({2, 3});
+  sn2_ref_binary(sn2_binary_add, &a.view, &row.view, &out.view);
+  EXPECT_EQ(out.data, (std::vector<float>{11, 22, 33, 14, 25, 36}));
+  sn2_ref_binary(sn2_binary_div, &a.view, &col.view, &out.view);
+  EXPECT_EQ(out.data, (std::vector<float>{0.5f, 1, 1.5f, 1, 1.25f, 1.5f}));
+  sn2_ref_binary(sn2_binary_sub, &row.view, &a.view, &out.view);
+  EXPECT_EQ(out.data, (std::vector<float>{9, 18, 27, 6, 15, 24}));
+  sn2_ref_binary(sn2_binary_mul, &col.view, &row.view, &out.view);
+  EXPECT_EQ(out.data, (std::vector<float>{20, 40, 60, 40, 80, 120}));
+}
+
+TEST(ReferenceGeneric, MatMulBroadcastsBatch) {
+  // Batch 2 of [1x2] times one shared [2x2].
+  Nd a({2, 1, 2}, {1, 2, 3, 4}), b({2, 2}, {1, 10, 100, 1000}), out({2, 1, 2});
+  sn2_ref_matmul(&a.view, &b.view, &out.view);
+  EXPECT_EQ(out.data, (std::vector<float>{201, 2010, 403, 4030}));
+}
+
+TEST(ReferenceGeneric, ReduceMeanKeepOrDropAxes) {
+  Nd in({2, 2, 2}, Iota(8)), keep({2, 1, 1}), drop({2});
+  sn2_reduce_params p{0b110, true};
+  sn2_ref_reduce_mean(&p, &in.view, &keep.view);
+  EXPECT_EQ(keep.data, (std::vector<float>{2.5f, 6.5f}));
+  p.keepdims = false;
+  sn2_ref_reduce_mean(&p, &in.view, &drop.view);
+  EXPECT_EQ(drop.data, (std::vector<float>{2.5f, 6.5f}));
+  Nd first({2, 2}), all({1});
+  sn2_reduce_params axis0{0b001, false}, every{0b111, false};
+  sn2_ref_reduce_mean(&axis0, &in.view, &first.view);
+  EXPECT_EQ(first.data, (std::vector<float>{3, 4, 5, 6}));
+  sn2_ref_reduce_mean(&every, &in.view, &all.view);
+  EXPECT_EQ(all.data, (std::vector<float>{4.5f}));
+}
+
+TEST(ReferenceGeneric, GatherWith2dIndices) {
+  Nd in({3, 2}, {1, 2, 3, 4, 5, 6}), out({2, 2, 2});
+  int64_t indices[4] = {2, 0, 1, 1};
+  sn2_gather_params p{0, 2, {2, 2}, indices};
+  sn2_ref_gather(&p, &in.view, &out.view);
+  EXPECT_EQ(out.data, (std::vector<float>{5, 6, 1, 2, 3, 4, 3, 4}));
+  Nd col({3});
+  int64_t second[1] = {1};
+  sn2_gather_params q{1, 0, {}, second};
+  sn2_ref_gather(&q, &in.view, &col.view);
+  EXPECT_EQ(col.data, (std::vector<float>{2, 4, 6}));
+}
+
+TEST(ReferenceGeneric, SoftmaxAxisAndCoerced) {
+  const float l3 = std::log(3.0f);
+  Nd in({1, 2, 2}, {0, 0, l3, 0}), out({1, 2, 2});
+  sn2_softmax_params axis1{1, false}, coerced{1, true};
+  sn2_ref_softmax(&axis1, &in.view, &out.view);  // columns (0, ln 3) and (0, 0)
+  EXPECT_NEAR(out.data[0], 0.25f, 1e-6);
+  EXPECT_NEAR(out.data[2], 0.75f, 1e-6);
+  EXPECT_NEAR(out.data[1], 0.5f, 1e-6);
+  sn2_ref_softmax(&coerced, &in.view, &out.view);  // one row of 4: weights 1, 1, 3, 1
+  EXPECT_NEAR(out.data[0], 1.0f / 6, 1e-6);
+  EXPECT_NEAR(out.data[2], 3.0f / 6, 1e-6);
 }
 
 }  // namespace

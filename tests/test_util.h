@@ -27,8 +27,22 @@ inline ModelPtr MakeBuiltin(const char* name, sn2_options options = {}) {
   return ModelPtr(model);
 }
 
-inline size_t Elements(const uint32_t dims[4]) {
-  return size_t(dims[0]) * dims[1] * dims[2] * dims[3];
+inline std::vector<uint32_t> OutputShape(sn2_model_t model) {
+  uint32_t dims[SN2_MAX_DIMS], rank = 0;
+  EXPECT_EQ(sn2_model_get_output_shape(model, dims, &rank), sn2_status_success);
+  return std::vector<uint32_t>(dims, dims + rank);
+}
+
+inline std::vector<uint32_t> InputShape(sn2_model_t model) {
+  uint32_t dims[SN2_MAX_DIMS], rank = 0;
+  EXPECT_EQ(sn2_model_get_input_shape(model, dims, &rank), sn2_status_success);
+  return std::vector<uint32_t>(dims, dims + rank);
+}
+
+inline size_t Elements(const std::vector<uint32_t>& dims) {
+  size_t n = 1;
+  for (uint32_t d : dims) n *= d;
+  return n;
 }
 
 // A deterministic input in roughly the range of a normalised image.
@@ -41,9 +55,7 @@ inline std::vector<float> PatternInput(size_t n, uint32_t salt = 0) {
 // Runs a model once on `input` with `threads` threads; returns the output.
 inline std::vector<float> RunModel(sn2_model_t model, const std::vector<float>& input,
                                    uint32_t threads = 1, uint32_t flags = 0) {
-  uint32_t out_dims[4];
-  EXPECT_EQ(sn2_model_get_output_shape(model, out_dims), sn2_status_success);
-  std::vector<float> output(Elements(out_dims), NAN);
+  std::vector<float> output(Elements(OutputShape(model)), NAN);
   sn2_session_t session = nullptr;
   EXPECT_EQ(sn2_session_create(model, threads, &session), sn2_status_success) << sn2_last_error();
   SessionPtr owner(session);

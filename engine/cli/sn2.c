@@ -161,8 +161,19 @@ static int load_model(const char* spec, const struct sn2_options* options, sn2_m
   return 0;
 }
 
-static size_t element_count(const uint32_t dims[4]) {
-  return (size_t)dims[0] * dims[1] * dims[2] * dims[3];
+static size_t element_count(const uint32_t* dims, uint32_t rank) {
+  size_t n = 1;
+  for (uint32_t i = 0; i < rank; i++) n *= dims[i];
+  return n;
+}
+
+// "1x24x112x112" (text) or "[1, 24, 112, 112]" (JSON).
+static void format_dims(char* out, size_t size, const uint32_t* dims, uint32_t rank, int json) {
+  size_t used = (size_t)snprintf(out, size, "%s", json ? "[" : "");
+  for (uint32_t i = 0; i < rank && used < size; i++) {
+    used += (size_t)snprintf(out + used, size - used, "%s%u", i ? (json ? ", " : "x") : "", dims[i]);
+  }
+  if (json && used < size) snprintf(out + used, size - used, "]");
 }
 
 static double now_ms(void) {
@@ -182,10 +193,11 @@ struct timing {
 
 // Times `runs` runs after `warmup` on a fixed synthetic input.
 static int time_model(sn2_model_t model, const struct cli* cli, struct timing* timing) {
-  uint32_t in_dims[4], out_dims[4];
-  sn2_model_get_input_shape(model, in_dims);
-  sn2_model_get_output_shape(model, out_dims);
-  const size_t in_count = element_count(in_dims), out_count = element_count(out_dims);
+  uint32_t in_dims[SN2_MAX_DIMS], out_dims[SN2_MAX_DIMS], in_rank, out_rank;
+  sn2_model_get_input_shape(model, in_dims, &in_rank);
+  sn2_model_get_output_shape(model, out_dims, &out_rank);
+  const size_t in_count = element_count(in_dims, in_rank);
+  const size_t out_count = element_count(out_dims, out_rank);
   float* input = malloc(in_count * sizeof *input);
   float* output = malloc(out_count * sizeof *output);
   double* times = malloc(cli->runs * sizeof *times);
@@ -250,25 +262,24 @@ static int command_inspect(const struct cli* cli, sn2_model_t model) {
       sn2_model_get_op_info(model, i, &op);
       printf("%s\n  {\"name\": ", i ? "," : "");
       print_json_string(op.name);
-      printf(", \"type\": \"%s\", \"kernel\": \"%s\", \"input\": [%u, %u, %u, %u], "
-             "\"output\": [%u, %u, %u, %u], \"macs\": %llu, \"mac_bytes\": %llu, "
-             "\"copy_bytes\": %llu}",
-             op.type, op.kernel, op.input_dims[0], op.input_dims[1], op.input_dims[2],
-             op.input_dims[3], op.output_dims[0], op.output_dims[1], op.output_dims[2],
-             op.output_dims[3], (unsigned long long)op.macs, (unsigned long long)op.mac_bytes,
-             (unsigned long long)op.copy_bytes);
+      char in_shape[96], out_shape[96];
+      format_dims(in_shape, sizeof in_shape, op.input_dims, op.input_rank, 1);
+      format_dims(out_shape, sizeof out_shape, op.output_dims, op.output_rank, 1);
+      printf(", \"type\": \"%s\", \"kernel\": \"%s\", \"input\": %s, \"output\": %s, "
+             "\"macs\": %llu, \"mac_bytes\": %llu, \"copy_bytes\": %llu}",
+             op.type, op.kernel, in_shape, out_shape, (unsigned long long)op.macs,
+             (unsigned long long)op.mac_bytes, (unsigned long long)op.copy_bytes);
     }
     printf("\n]}\n");
     return 0;
   }
-  printf("%-36s %-18s %-38s %-18s %10s %10s\n", "op", "type", "kernel", "output (NCHW)",
+  printf("%-36s %-18s %-38s %-18s %10s %10s\n", "op", "type", "kernel", "output",
          "MACs", "MAC bytes");
   for (uint32_t i = 0; i < stats.op_count; i++) {
     struct sn2_op_info op;
     sn2_model_get_op_info(model, i, &op);
-    char shape[48];
-    snprintf(shape, sizeof shape, "%ux%ux%ux%u", op.output_dims[0], op.output_dims[1],
-             op.output_dims[2], op.output_dims[3]);
+    char shape[96];
+    format_dims(shape, sizeof shape, op.output_dims, op.output_rank, 0);
     printf("%-36s %-18s %-38s %-18s %10llu %10llu\n", op.name, op.type, op.kernel, shape,
            (unsigned long long)op.macs, (unsigned long long)op.mac_bytes);
   }
@@ -338,10 +349,11 @@ static int read_raw(const char* path, float* data, size_t count) {
 }
 
 static int command_run(const struct cli* cli, sn2_model_t model) {
-  uint32_t in_dims[4], out_dims[4];
-  sn2_model_get_input_shape(model, in_dims);
-  sn2_model_get_output_shape(model, out_dims);
-  const size_t in_count = element_count(in_dims), out_count = element_count(out_dims);
+  uint32_t in_dims[SN2_MAX_DIMS], out_dims[SN2_MAX_DIMS], in_rank, out_rank;
+  sn2_model_get_input_shape(model, in_dims, &in_rank);
+  sn2_model_get_output_shape(model, out_dims, &out_rank);
+  const size_t in_count = element_count(in_dims, in_rank);
+  const size_t out_count = element_count(out_dims, out_rank);
   float* input = malloc(in_count * sizeof *input);
   float* output = malloc(out_count * sizeof *output);
   size_t* order = malloc(out_count * sizeof *order);
@@ -357,9 +369,10 @@ static int command_run(const struct cli* cli, sn2_model_t model) {
   if (cli->input_raw) {
     if (read_raw(cli->input_raw, input, in_count)) goto done;
   } else if (cli->image) {
-    if (in_dims[0] != 1 || in_dims[1] != 3 || in_dims[2] != in_dims[3]) {
-      fail("images need a model input of 1x3xSxS, this one is %ux%ux%ux%u", in_dims[0],
-           in_dims[1], in_dims[2], in_dims[3]);
+    if (in_rank != 4 || in_dims[0] != 1 || in_dims[1] != 3 || in_dims[2] != in_dims[3]) {
+      char shape[96];
+      format_dims(shape, sizeof shape, in_dims, in_rank, 0);
+      fail("images need a model input of 1x3xSxS, this one is %s", shape);
       goto done;
     }
     const unsigned resize = in_dims[2] * 256 / 224;

@@ -12,7 +12,7 @@
 //     fprintf(stderr, "%s\n", sn2_last_error());
 //   }
 //   sn2_session_create(model, 1, &session);         // 1 thread
-//   float input[1 * 3 * 224 * 224], logits[1000];  // NCHW, caller-owned
+//   static float input[1 * 3 * 224 * 224], logits[1000];  // NCHW, caller-owned
 //   sn2_session_run(session, input, sizeof input / sizeof *input, logits, 1000, 0);
 //   sn2_session_delete(session);
 //   sn2_model_delete(model);
@@ -87,7 +87,7 @@ typedef struct sn2_session* sn2_session_t;
 
 /// Builds and compiles a built-in architecture with seeded random weights and BatchNorm
 /// statistics: shufflenet_v2_x0_5, _x1_0, _x1_5, _x2_0 (torchvision layout) and
-/// shufflenet_v1_g1, _g2, _g3, _g4, _g8 (1x). Input [1,3,224,224], output [1,1000] logits.
+/// shufflenet_v1_g1, _g2, _g3, _g4, _g8 (1x). Input [1, 3, 224, 224], output [1, 1000] logits.
 /// @param options may be NULL (defaults); not kept after return.
 /// @param model_out receives the model; the caller deletes it with sn2_model_delete.
 SN2_API enum sn2_status sn2_model_create_builtin(const char* name,
@@ -100,10 +100,16 @@ SN2_API const char* const* sn2_builtin_names(void);
 /// Frees a model. Every session of it must be deleted first. NULL is accepted.
 SN2_API void sn2_model_delete(sn2_model_t model);
 
-/// Logical shapes: the input in NCHW order (dims[0..3] = N, C, H, W), the output as [N, K]
-/// (dims[2] = dims[3] = 1). Element counts are the products of the four dims.
-SN2_API enum sn2_status sn2_model_get_input_shape(sn2_model_t model, uint32_t dims[4]);
-SN2_API enum sn2_status sn2_model_get_output_shape(sn2_model_t model, uint32_t dims[4]);
+/// Most dims a tensor has.
+#define SN2_MAX_DIMS 6
+
+/// The model's input and output shapes in ONNX order (images: N, C, H, W; logits: N, K).
+/// dims receives *rank_out entries; the element count is their product.
+SN2_API enum sn2_status sn2_model_get_input_shape(sn2_model_t model, uint32_t dims[SN2_MAX_DIMS],
+                                                  uint32_t* rank_out);
+SN2_API enum sn2_status sn2_model_get_output_shape(sn2_model_t model,
+                                                   uint32_t dims[SN2_MAX_DIMS],
+                                                   uint32_t* rank_out);
 
 /// Totals of the compiled plan.
 struct sn2_plan_stats {
@@ -121,8 +127,9 @@ struct sn2_op_info {
   const char* name;    // node name, e.g. "stage2.0.branch2.conv1"
   const char* type;    // op type, e.g. "Conv", "ChannelShuffle"
   const char* kernel;  // what runs it, e.g. "xnnpack:convolution_nhwc_f32", "ref:conv2d"
-  uint32_t input_dims[4];   // first input, NCHW order
-  uint32_t output_dims[4];  // first output, NCHW order
+  uint32_t input_rank, output_rank;
+  uint32_t input_dims[SN2_MAX_DIMS];   // first input, ONNX order
+  uint32_t output_dims[SN2_MAX_DIMS];  // first output, ONNX order
   uint64_t macs;
   uint64_t mac_bytes;
   uint64_t copy_bytes;
@@ -138,7 +145,7 @@ SN2_API enum sn2_status sn2_session_create(sn2_model_t model, uint32_t threads,
 /// Frees a session. NULL is accepted.
 SN2_API void sn2_session_delete(sn2_session_t session);
 
-/// Run flags. SN2_RUN_INPUT_NHWC: the input is laid out N, H, W, C instead of N, C, H, W.
+/// Run flags. SN2_RUN_INPUT_NHWC: a rank-4 input is laid out N, H, W, C instead of N, C, H, W.
 #define SN2_RUN_INPUT_NHWC 0x1u
 
 /// Runs the model once. `input` holds input_count floats (must equal the input's element count),

@@ -11,11 +11,9 @@
 // Arena offsets are cache-line aligned: no two values share a line, and SIMD loads align.
 #define SN2_ARENA_ALIGNMENT 64
 
-static void nchw_dims(struct sn2_shape s, uint32_t dims[4]) {
-  dims[0] = s.n;
-  dims[1] = s.c;
-  dims[2] = s.h;
-  dims[3] = s.w;
+static void copy_dims(const struct sn2_value* v, uint32_t* dims, uint32_t* rank) {
+  memcpy(dims, v->dims, v->rank * sizeof *dims);
+  *rank = v->rank;
 }
 
 static const struct sn2_op_backend* choose_backend(const struct sn2_model* model,
@@ -98,13 +96,13 @@ enum sn2_status sn2_model_create_from_graph(struct sn2_graph* graph,
     info->name = node->name;
     info->type = sn2_op_type_name(node->type);
     info->kernel = op->backend->kernel_name;
-    nchw_dims(g->values[node->inputs[0]].shape, info->input_dims);
-    nchw_dims(g->values[node->outputs[0]].shape, info->output_dims);
+    copy_dims(&g->values[node->inputs[0]], info->input_dims, &info->input_rank);
+    copy_dims(&g->values[node->outputs[0]], info->output_dims, &info->output_rank);
     info->macs = sn2_node_macs(g, node);
     info->mac_bytes = sn2_node_memory_access_elements(g, node) * sizeof(float);
     if (sn2_op_is_data_movement(node->type)) {
       for (uint32_t o = 0; o < node->output_count; o++) {
-        info->copy_bytes += sn2_shape_elements(g->values[node->outputs[o]].shape) * sizeof(float);
+        info->copy_bytes += sn2_value_elements(&g->values[node->outputs[o]]) * sizeof(float);
       }
     }
     model->stats.macs += info->macs;
@@ -152,16 +150,24 @@ static enum sn2_status check_model(sn2_model_t model, const void* out, const cha
   return sn2_status_success;
 }
 
-enum sn2_status sn2_model_get_input_shape(sn2_model_t model, uint32_t dims[4]) {
-  enum sn2_status status = check_model(model, dims, "sn2_model_get_input_shape");
-  if (status == sn2_status_success) nchw_dims(model->graph->values[model->graph->input].shape, dims);
+static enum sn2_status get_shape(sn2_model_t model, uint32_t value, uint32_t* dims,
+                                 uint32_t* rank, const char* call) {
+  if (!rank) return sn2_error(sn2_status_invalid_parameter, "%s: null rank_out", call);
+  enum sn2_status status = check_model(model, dims, call);
+  if (status == sn2_status_success) copy_dims(&model->graph->values[value], dims, rank);
   return status;
 }
 
-enum sn2_status sn2_model_get_output_shape(sn2_model_t model, uint32_t dims[4]) {
-  enum sn2_status status = check_model(model, dims, "sn2_model_get_output_shape");
-  if (status == sn2_status_success) nchw_dims(model->graph->values[model->graph->output].shape, dims);
-  return status;
+enum sn2_status sn2_model_get_input_shape(sn2_model_t model, uint32_t dims[SN2_MAX_DIMS],
+                                          uint32_t* rank_out) {
+  return get_shape(model, model ? model->graph->input : 0, dims, rank_out,
+                   "sn2_model_get_input_shape");
+}
+
+enum sn2_status sn2_model_get_output_shape(sn2_model_t model, uint32_t dims[SN2_MAX_DIMS],
+                                           uint32_t* rank_out) {
+  return get_shape(model, model ? model->graph->output : 0, dims, rank_out,
+                   "sn2_model_get_output_shape");
 }
 
 enum sn2_status sn2_model_get_stats(sn2_model_t model, struct sn2_plan_stats* stats_out) {

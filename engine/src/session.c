@@ -73,12 +73,10 @@ enum sn2_status sn2_session_create(sn2_model_t model, uint32_t threads,
     }
   }
   for (uint32_t v = 0; v < graph->value_count; v++) {
-    const struct sn2_shape shape = graph->values[v].shape;
-    session->tensors[v] = (struct sn2_tensor){
-        .data = (float*)((char*)session->arena + model->value_offsets[v]),
-        .shape = shape,
-        .pixel_stride = shape.c,
-    };
+    const struct sn2_value* value = &graph->values[v];
+    float* data = value->data ? value->data
+                              : (float*)((char*)session->arena + model->value_offsets[v]);
+    session->tensors[v] = sn2_make_tensor(value->rank, value->dims, data);
   }
   struct sn2_tensor* io = session->op_tensors;
   for (uint32_t i = 0; i < model->op_count; i++) {
@@ -105,32 +103,37 @@ error:
   return status;
 }
 
-// Copies the caller's input into the input value (NHWC), transposing from NCHW unless
-// SN2_RUN_INPUT_NHWC.
-static void load_input(const struct sn2_tensor* dst, const float* src, int nhwc) {
-  const struct sn2_shape s = dst->shape;
-  if (nhwc) {
-    memcpy(dst->data, src, sn2_shape_elements(s) * sizeof(float));
-    return;
-  }
-  const size_t plane = (size_t)s.h * s.w;
-  for (uint32_t n = 0; n < s.n; n++) {
-    const float* image = src + (size_t)n * s.c * plane;
-    float* out = dst->data + (size_t)n * plane * s.c;
-    for (size_t p = 0; p < plane; p++) {
-      for (uint32_t c = 0; c < s.c; c++) out[p * s.c + c] = image[c * plane + p];
-    }
-  }
+static uint64_t tensor_elements(const struct sn2_tensor* t) {
+  uint64_t n = 1;
+  for (uint32_t d = 0; d < t->rank; d++) n *= t->dims[d];
+  return n;
 }
 
-// Copies the output value (NHWC) to the caller's buffer in NCHW order.
-static void store_output(float* dst, const struct sn2_tensor* src) {
-  const struct sn2_shape s = src->shape;
+// Copies between the caller's row-major buffer (ONNX order; NHWC if `nhwc`) and a value's
+// storage: only rank-4 values are stored differently (NHWC), all others are row-major too.
+static void transfer(const struct sn2_tensor* value, float* buffer, int nhwc, int to_value) {
+  const size_t count = tensor_elements(value);
+  if (value->rank != 4 || nhwc) {
+    if (to_value) {
+      memcpy(value->data, buffer, count * sizeof(float));
+    } else {
+      memcpy(buffer, value->data, count * sizeof(float));
+    }
+    return;
+  }
+  const struct sn2_shape s = value->shape;
   const size_t plane = (size_t)s.h * s.w;
   for (uint32_t n = 0; n < s.n; n++) {
+    float* image = buffer + (size_t)n * s.c * plane;
+    float* stored = value->data + (size_t)n * plane * s.c;
     for (size_t p = 0; p < plane; p++) {
-      const float* pixel = src->data + ((size_t)n * plane + p) * src->pixel_stride;
-      for (uint32_t c = 0; c < s.c; c++) dst[((size_t)n * s.c + c) * plane + p] = pixel[c];
+      for (uint32_t c = 0; c < s.c; c++) {
+        if (to_value) {
+          stored[p * s.c + c] = image[c * plane + p];
+        } else {
+          image[c * plane + p] = stored[p * s.c + c];
+        }
+      }
     }
   }
 }
@@ -144,28 +147,34 @@ enum sn2_status sn2_session_run(sn2_session_t session, const float* input, size_
   const struct sn2_graph* graph = session->model->graph;
   const struct sn2_tensor* in = &session->tensors[graph->input];
   const struct sn2_tensor* out = &session->tensors[graph->output];
-  if (input_count != sn2_shape_elements(in->shape)) {
+  if (input_count != tensor_elements(in)) {
     return sn2_error(sn2_status_invalid_parameter,
                      "sn2_session_run: input has %zu floats, the model's input '%s' needs %llu",
                      input_count, graph->values[graph->input].name,
-                     (unsigned long long)sn2_shape_elements(in->shape));
+                     (unsigned long long)tensor_elements(in));
   }
-  if (output_count != sn2_shape_elements(out->shape)) {
+  if (output_count != tensor_elements(out)) {
     return sn2_error(sn2_status_invalid_parameter,
                      "sn2_session_run: output has room for %zu floats, the model's output '%s' "
                      "has %llu",
                      output_count, graph->values[graph->output].name,
-                     (unsigned long long)sn2_shape_elements(out->shape));
+                     (unsigned long long)tensor_elements(out));
   }
   if (flags & ~SN2_RUN_INPUT_NHWC) {
     return sn2_error(sn2_status_invalid_parameter, "sn2_session_run: unknown flags 0x%x",
                      flags & ~SN2_RUN_INPUT_NHWC);
   }
-  load_input(in, input, flags & SN2_RUN_INPUT_NHWC);
+  if ((flags & SN2_RUN_INPUT_NHWC) && in->rank != 4) {
+    return sn2_error(sn2_status_invalid_parameter,
+                     "sn2_session_run: SN2_RUN_INPUT_NHWC needs a rank-4 input, '%s' has rank %u",
+                     graph->values[graph->input].name, in->rank);
+  }
+  // The input buffer is only read: transfer() writes into the value when to_value is set.
+  transfer(in, (float*)input, flags & SN2_RUN_INPUT_NHWC, 1);
   for (uint32_t i = 0; i < session->model->op_count; i++) {
     struct sn2_session_op* op = &session->ops[i];
     op->plan->backend->run(&op->context, op->state, session->threadpool);
   }
-  store_output(output, out);
+  transfer(out, output, 0, 0);
   return sn2_status_success;
 }

@@ -11,14 +11,15 @@ int main(int argc, char** argv) {
   float* input = NULL;
   float* logits = NULL;
   int rc = 1;
-  uint32_t in_dims[4], out_dims[4];
+  uint32_t in_dims[SN2_MAX_DIMS], out_dims[SN2_MAX_DIMS], in_rank = 0, out_rank = 0;
   enum sn2_status status = sn2_model_create_builtin(name, NULL, &model);
-  if (status == sn2_status_success) status = sn2_model_get_input_shape(model, in_dims);
-  if (status == sn2_status_success) status = sn2_model_get_output_shape(model, out_dims);
+  if (status == sn2_status_success) status = sn2_model_get_input_shape(model, in_dims, &in_rank);
+  if (status == sn2_status_success) status = sn2_model_get_output_shape(model, out_dims, &out_rank);
   if (status == sn2_status_success) status = sn2_session_create(model, 1, &session);
   if (status != sn2_status_success) goto done;
-  const size_t in_count = (size_t)in_dims[0] * in_dims[1] * in_dims[2] * in_dims[3];
-  const size_t classes = (size_t)out_dims[1];
+  size_t in_count = 1, classes = 1;
+  for (uint32_t i = 0; i < in_rank; i++) in_count *= in_dims[i];
+  for (uint32_t i = 0; i < out_rank; i++) classes *= out_dims[i];  // [1, 1000]
   input = malloc(in_count * sizeof *input);
   logits = malloc(classes * sizeof *logits);
   if (!input || !logits) goto done;

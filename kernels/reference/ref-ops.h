@@ -5,6 +5,8 @@
 #define SN2_KERNELS_REFERENCE_REF_OPS_H
 
 #include <pthreadpool.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "kernels/op-params.h"
 
@@ -24,17 +26,50 @@ void sn2_ref_fully_connected(const struct sn2_fully_connected_params* params,
                              const struct sn2_tensor* input, const struct sn2_tensor* output);
 void sn2_ref_batchnorm(const struct sn2_batchnorm_params* params, const struct sn2_tensor* input,
                        const struct sn2_tensor* output);
-void sn2_ref_clamp(const struct sn2_clamp_params* params, const struct sn2_tensor* input,
-                   const struct sn2_tensor* output);
-void sn2_ref_add(const struct sn2_tensor* a, const struct sn2_tensor* b,
-                 const struct sn2_tensor* output);
-void sn2_ref_softmax(const struct sn2_tensor* input, const struct sn2_tensor* output);
-void sn2_ref_concat(const struct sn2_tensor* inputs, uint32_t input_count,
-                    const struct sn2_tensor* output);
-void sn2_ref_split(const struct sn2_tensor* input, const struct sn2_tensor* outputs,
-                   uint32_t output_count);
 void sn2_ref_channel_shuffle(const struct sn2_channel_shuffle_params* params,
                              const struct sn2_tensor* input, const struct sn2_tensor* output);
+
+// Any-rank ops on strided tensors (dims and strides of struct sn2_tensor).
+void sn2_ref_clamp(const struct sn2_clamp_params* params, const struct sn2_tensor* input,
+                   const struct sn2_tensor* output);
+void sn2_ref_binary(enum sn2_binary_kind kind, const struct sn2_tensor* a,
+                    const struct sn2_tensor* b, const struct sn2_tensor* output);
+void sn2_ref_softmax(const struct sn2_softmax_params* params, const struct sn2_tensor* input,
+                     const struct sn2_tensor* output);
+// Copies between two tensors of the same dims (any strides).
+void sn2_ref_copy(const struct sn2_tensor* input, const struct sn2_tensor* output);
+void sn2_ref_concat(uint32_t axis, const struct sn2_tensor* inputs, uint32_t input_count,
+                    const struct sn2_tensor* output);
+void sn2_ref_split(uint32_t axis, const struct sn2_tensor* input,
+                   const struct sn2_tensor* outputs, uint32_t output_count);
+void sn2_ref_slice(const struct sn2_slice_params* params, const struct sn2_tensor* input,
+                   const struct sn2_tensor* output);
+void sn2_ref_transpose(const struct sn2_transpose_params* params, const struct sn2_tensor* input,
+                       const struct sn2_tensor* output);
+// Same elements in row-major logical order, other dims.
+void sn2_ref_reshape(const struct sn2_tensor* input, const struct sn2_tensor* output);
+void sn2_ref_matmul(const struct sn2_tensor* a, const struct sn2_tensor* b,
+                    const struct sn2_tensor* output);
+void sn2_ref_reduce_mean(const struct sn2_reduce_params* params, const struct sn2_tensor* input,
+                         const struct sn2_tensor* output);
+void sn2_ref_gather(const struct sn2_gather_params* params, const struct sn2_tensor* input,
+                    const struct sn2_tensor* output);
+
+// Advances a row-major multi-index over `dims`; false after the last one.
+static inline bool sn2_next_index(uint32_t rank, const uint32_t* dims, uint32_t* index) {
+  for (uint32_t d = rank; d-- > 0;) {
+    if (++index[d] < dims[d]) return true;
+    index[d] = 0;
+  }
+  return false;
+}
+
+static inline ptrdiff_t sn2_offset_of(uint32_t rank, const ptrdiff_t* strides,
+                                      const uint32_t* index) {
+  ptrdiff_t offset = 0;
+  for (uint32_t d = 0; d < rank; d++) offset += (ptrdiff_t)index[d] * strides[d];
+  return offset;
+}
 
 // Pointer to pixel (n, y, x) of a tensor.
 static inline float* sn2_tensor_pixel(const struct sn2_tensor* t, uint32_t n, uint32_t y,

@@ -115,7 +115,7 @@ static enum sn2_status create_global_avg_pool(const struct sn2_op_context* c, pt
 
 static enum xnn_status setup_fully_connected(xnn_operator_t op, const struct sn2_op_context* c,
                                              pthreadpool_t pool) {
-  return xnn_setup_fully_connected_nc_f32(op, c->inputs[0].shape.n, c->inputs[0].data,
+  return xnn_setup_fully_connected_nc_f32(op, c->inputs[0].dims[0], c->inputs[0].data,
                                           c->outputs[0].data, pool);
 }
 
@@ -124,8 +124,8 @@ static enum sn2_status create_fully_connected(const struct sn2_op_context* c, pt
   const struct sn2_fully_connected_params* p = &c->node->params.fully_connected;
   xnn_operator_t op = NULL;
   enum xnn_status created = xnn_create_fully_connected_nc_f32(
-      p->input_channels, p->output_channels, c->inputs[0].pixel_stride,
-      c->outputs[0].pixel_stride, p->weights, p->bias, p->output_min, p->output_max, 0, &op);
+      p->input_channels, p->output_channels, (size_t)c->inputs[0].strides[0],
+      (size_t)c->outputs[0].strides[0], p->weights, p->bias, p->output_min, p->output_max, 0, &op);
   return finish(created, setup_fully_connected, op, c, pool, state_out);
 }
 
