@@ -5,7 +5,8 @@ set -eu
 
 packages="cmake make gcc g++ pkg-config python3 valgrind
   libxnnpack-dev libpthreadpool-dev libcpuinfo-dev
-  libgtest-dev libbenchmark-dev libstb-dev"
+  libgtest-dev libbenchmark-dev libstb-dev
+  libprotobuf-c-dev protobuf-c-compiler python3-onnx libonnx-testdata"
 
 missing=""
 for p in $packages; do

@@ -7,7 +7,8 @@
 //   sn2 compare MODEL... [--threads N] [--runs N] [--warmup N]
 //   common: [--isa auto|scalar|avx2|avx512f|neon] [--reference] [--seed N]
 //
-// MODEL is builtin:NAME. An error is one line on stderr and exit status 1 (2 for usage).
+// MODEL is builtin:NAME or a path to an .onnx file. An error is one line on stderr and exit
+// status 1 (2 for usage).
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stdarg.h>
@@ -53,7 +54,7 @@ static int usage(void) {
       "       sn2 inspect MODEL [--json]\n"
       "       sn2 compare MODEL... [--threads N] [--runs N] [--warmup N]\n"
       "options for all: --isa auto|scalar|avx2|avx512f|neon, --reference, --seed N\n"
-      "MODEL: builtin:NAME, NAME one of:",
+      "MODEL: an .onnx file, or builtin:NAME with NAME one of:",
       stderr);
   for (const char* const* name = sn2_builtin_names(); *name; name++) fprintf(stderr, " %s", *name);
   fputc('\n', stderr);
@@ -151,9 +152,7 @@ static int load_model(const char* spec, const struct sn2_options* options, sn2_m
   if (strncmp(spec, prefix, sizeof prefix - 1) == 0) {
     status = sn2_model_create_builtin(spec + sizeof prefix - 1, options, model);
   } else {
-    return fail("%s: loading model files is not supported yet (ONNX import is planned); use "
-                "builtin:NAME",
-                spec);
+    status = sn2_model_create_from_onnx_file(spec, options, model);
   }
   if (status != sn2_status_success) {
     return fail("%s: %s: %s", spec, sn2_status_string(status), sn2_last_error());

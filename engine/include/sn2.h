@@ -94,6 +94,20 @@ SN2_API enum sn2_status sn2_model_create_builtin(const char* name,
                                                  const struct sn2_options* options,
                                                  sn2_model_t* model_out);
 
+/// Loads an ONNX model (opsets 9 to 18; the ops torch.onnx.export and tf2onnx emit for
+/// ShuffleNet, and QDQ-quantized models, run in fp32) and compiles it for the shape in the file.
+/// External data files are read relative to the model's directory.
+/// @param options may be NULL (defaults); options->seed is ignored.
+SN2_API enum sn2_status sn2_model_create_from_onnx_file(const char* path,
+                                                        const struct sn2_options* options,
+                                                        sn2_model_t* model_out);
+
+/// The same from a serialized ModelProto in memory (`size` bytes; not kept after return).
+/// Models with external data need the file form.
+SN2_API enum sn2_status sn2_model_create_from_onnx_buffer(const void* data, size_t size,
+                                                          const struct sn2_options* options,
+                                                          sn2_model_t* model_out);
+
 /// Names of the built-in architectures, NULL-terminated; static storage.
 SN2_API const char* const* sn2_builtin_names(void);
 

@@ -1,4 +1,6 @@
 // Models: compile a graph into a plan (a kernel per node, one arena) and answer queries on it.
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -6,6 +8,7 @@
 #include "engine/src/error.h"
 #include "graph/builder.h"
 #include "graph/memory-plan.h"
+#include "graph/onnx-import.h"
 #include "kernels/config/hardware-config.h"
 
 // Arena offsets are cache-line aligned: no two values share a line, and SIMD loads align.
@@ -187,4 +190,57 @@ enum sn2_status sn2_model_get_op_info(sn2_model_t model, uint32_t index,
   }
   *info_out = model->ops[index].info;
   return sn2_status_success;
+}
+
+enum sn2_status sn2_model_create_from_onnx_buffer(const void* data, size_t size,
+                                                  const struct sn2_options* options,
+                                                  sn2_model_t* model_out) {
+  if (!data || !model_out) {
+    return sn2_error(sn2_status_invalid_parameter, "sn2_model_create_from_onnx_buffer: null %s",
+                     data ? "model_out" : "data");
+  }
+  *model_out = NULL;
+  struct sn2_graph* graph = NULL;
+  enum sn2_status status = sn2_onnx_import(data, size, NULL, &graph);
+  if (status != sn2_status_success) return status;
+  return sn2_model_create_from_graph(graph, options, model_out);
+}
+
+enum sn2_status sn2_model_create_from_onnx_file(const char* path,
+                                                const struct sn2_options* options,
+                                                sn2_model_t* model_out) {
+  if (!path || !model_out) {
+    return sn2_error(sn2_status_invalid_parameter, "sn2_model_create_from_onnx_file: null %s",
+                     path ? "model_out" : "path");
+  }
+  *model_out = NULL;
+  FILE* f = fopen(path, "rb");
+  if (!f) return sn2_error(sn2_status_io_error, "cannot open %s: %s", path, strerror(errno));
+  uint8_t* data = NULL;
+  long size = -1;
+  if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
+  // protobuf messages are limited to 2 GiB; larger weights belong in external data.
+  if (size >= 0 && size < (INT64_C(1) << 31) && fseek(f, 0, SEEK_SET) == 0) {
+    data = malloc(size ? (size_t)size : 1);
+    if (data && fread(data, 1, (size_t)size, f) != (size_t)size) {
+      free(data);
+      data = NULL;
+    }
+  }
+  fclose(f);
+  if (!data) return sn2_error(sn2_status_io_error, "cannot read %s", path);
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", path);
+  char* slash = strrchr(dir, '/');
+  if (slash) {
+    *slash = '\0';
+  } else {
+    snprintf(dir, sizeof dir, ".");
+  }
+  const struct sn2_onnx_import_options import_options = {.model_dir = dir};
+  struct sn2_graph* graph = NULL;
+  enum sn2_status status = sn2_onnx_import(data, (size_t)size, &import_options, &graph);
+  free(data);
+  if (status != sn2_status_success) return status;
+  return sn2_model_create_from_graph(graph, options, model_out);
 }
