@@ -97,10 +97,35 @@ class Errors(unittest.TestCase):
         self.assertIn("resnet", r.stderr)
         self.assertEqual(len(r.stderr.strip().split("\n")), 1)
 
-    def test_model_file_not_yet_supported(self):
-        r = sn2("inspect", "model.onnx")
+    def test_missing_model_file(self):
+        r = sn2("inspect", "no-such-model.onnx")
         self.assertEqual(r.returncode, 1)
-        self.assertIn("not supported", r.stderr)
+        self.assertIn("cannot open no-such-model.onnx", r.stderr)
+        self.assertEqual(len(r.stderr.strip().split("\n")), 1)
+
+    def test_file_that_is_not_onnx(self):
+        r = sn2("inspect", os.path.join(SHARED, "images", "coffee.png"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("do not parse as a ModelProto", r.stderr)
+
+
+class RealModel(unittest.TestCase):
+    """The ONNX Model Zoo's ImageNet ShuffleNet V2 (QDQ), run in fp32 (see ../shared/README.md)."""
+
+    MODEL = os.path.join(SHARED, "models", "shufflenet-v2-12-qdq.onnx")
+
+    def top1(self, image):
+        self.assertTrue(os.path.exists(self.MODEL), f"needs {self.MODEL} (../shared)")
+        r = sn2("run", self.MODEL, os.path.join(SHARED, "images", image), "--top", "1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        index, _, label = r.stdout.strip().split("\t")
+        return int(index), label
+
+    def test_chelsea_is_an_egyptian_cat(self):
+        self.assertEqual(self.top1("chelsea.png"), (285, "Egyptian cat"))
+
+    def test_coffee_is_espresso(self):
+        self.assertEqual(self.top1("coffee.png"), (967, "espresso"))
 
     def test_bad_options(self):
         self.assertEqual(sn2("bench", "builtin:shufflenet_v1_g1", "--threads", "0").returncode, 2)
