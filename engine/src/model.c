@@ -9,6 +9,7 @@
 #include "graph/builder.h"
 #include "graph/memory-plan.h"
 #include "graph/onnx-import.h"
+#include "graph/passes.h"
 #include "kernels/config/hardware-config.h"
 
 // Arena offsets are cache-line aligned: no two values share a line, and SIMD loads align.
@@ -71,10 +72,15 @@ enum sn2_status sn2_model_create_from_graph(struct sn2_graph* graph,
                        model->options.threads);
     goto error;
   }
-  if (model->options.flags & ~SN2_FLAG_REFERENCE) {
+  const uint32_t known_flags = SN2_FLAG_REFERENCE | SN2_FLAG_NO_GRAPH_PASSES;
+  if (model->options.flags & ~known_flags) {
     status = sn2_error(sn2_status_invalid_parameter, "options.flags: unknown bits 0x%x",
-                       model->options.flags & ~SN2_FLAG_REFERENCE);
+                       model->options.flags & ~known_flags);
     goto error;
+  }
+  if (!(model->options.flags & SN2_FLAG_NO_GRAPH_PASSES)) {
+    status = sn2_optimize_graph(model->graph);
+    if (status != sn2_status_success) goto error;
   }
   status = sn2_resolve_isa(model->options.isa, &model->isa);
   if (status != sn2_status_success) goto error;

@@ -4,11 +4,23 @@
 #include "kernels/reference/ref-ops.h"
 
 void sn2_ref_copy(const struct sn2_tensor* input, const struct sn2_tensor* output) {
+  // Rows along the output's unit-stride axis: memcpy where the input is contiguous there too.
+  const uint32_t rank = output->rank, k = sn2_inner_axis(output);
+  uint32_t outer[SN2_MAX_RANK];
+  memcpy(outer, output->dims, rank * sizeof *outer);
+  outer[k] = 1;
+  const uint32_t n = output->dims[k];
+  const ptrdiff_t si = input->strides[k], so = output->strides[k];
   uint32_t index[SN2_MAX_RANK] = {0};
   do {
-    output->data[sn2_offset_of(output->rank, output->strides, index)] =
-        input->data[sn2_offset_of(input->rank, input->strides, index)];
-  } while (sn2_next_index(output->rank, output->dims, index));
+    const float* src = input->data + sn2_offset_of(rank, input->strides, index);
+    float* dst = output->data + sn2_offset_of(rank, output->strides, index);
+    if (si == 1 && so == 1) {
+      memcpy(dst, src, n * sizeof(float));
+    } else {
+      for (uint32_t j = 0; j < n; j++) dst[j * so] = src[j * si];
+    }
+  } while (sn2_next_index(rank, outer, index));
 }
 
 // The part of `t` that starts at `offset` along `axis` and is `extent` long.

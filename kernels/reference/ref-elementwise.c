@@ -1,4 +1,5 @@
 #include <math.h>
+#include <string.h>
 
 #include "kernels/reference/ref-ops.h"
 
@@ -32,11 +33,17 @@ void sn2_ref_batchnorm(const struct sn2_batchnorm_params* p, const struct sn2_te
 
 void sn2_ref_clamp(const struct sn2_clamp_params* p, const struct sn2_tensor* input,
                    const struct sn2_tensor* output) {
+  const uint32_t rank = output->rank, k = sn2_inner_axis(output);
+  uint32_t outer[SN2_MAX_RANK];
+  memcpy(outer, output->dims, rank * sizeof *outer);
+  outer[k] = 1;
+  const ptrdiff_t si = input->strides[k], so = output->strides[k];
   uint32_t index[SN2_MAX_RANK] = {0};
   do {
-    const float v = input->data[sn2_offset_of(input->rank, input->strides, index)];
-    output->data[sn2_offset_of(output->rank, output->strides, index)] = fminf(fmaxf(v, p->min), p->max);
-  } while (sn2_next_index(output->rank, output->dims, index));
+    const float* src = input->data + sn2_offset_of(rank, input->strides, index);
+    float* dst = output->data + sn2_offset_of(rank, output->strides, index);
+    for (uint32_t j = 0; j < output->dims[k]; j++) dst[j * so] = fminf(fmaxf(src[j * si], p->min), p->max);
+  } while (sn2_next_index(rank, outer, index));
 }
 
 // Strides of `t` seen from an output of rank `rank` under numpy broadcasting: 0 on the axes
@@ -53,19 +60,27 @@ void sn2_ref_binary(enum sn2_binary_kind kind, const struct sn2_tensor* a,
   ptrdiff_t sa[SN2_MAX_RANK], sb[SN2_MAX_RANK];
   broadcast_strides(a, output->rank, sa);
   broadcast_strides(b, output->rank, sb);
+  const uint32_t rank = output->rank, k = sn2_inner_axis(output);
+  uint32_t outer[SN2_MAX_RANK];
+  memcpy(outer, output->dims, rank * sizeof *outer);
+  outer[k] = 1;
   uint32_t index[SN2_MAX_RANK] = {0};
   do {
-    const float x = a->data[sn2_offset_of(output->rank, sa, index)];
-    const float y = b->data[sn2_offset_of(output->rank, sb, index)];
-    float r;
-    switch (kind) {
-      case sn2_binary_add: r = x + y; break;
-      case sn2_binary_sub: r = x - y; break;
-      case sn2_binary_mul: r = x * y; break;
-      default: r = x / y; break;
+    const float* pa = a->data + sn2_offset_of(rank, sa, index);
+    const float* pb = b->data + sn2_offset_of(rank, sb, index);
+    float* po = output->data + sn2_offset_of(rank, output->strides, index);
+    for (uint32_t j = 0; j < output->dims[k]; j++) {
+      const float x = pa[j * sa[k]], y = pb[j * sb[k]];
+      float r;
+      switch (kind) {
+        case sn2_binary_add: r = x + y; break;
+        case sn2_binary_sub: r = x - y; break;
+        case sn2_binary_mul: r = x * y; break;
+        default: r = x / y; break;
+      }
+      po[j * output->strides[k]] = r;
     }
-    output->data[sn2_offset_of(output->rank, output->strides, index)] = r;
-  } while (sn2_next_index(output->rank, output->dims, index));
+  } while (sn2_next_index(rank, outer, index));
 }
 
 void sn2_ref_softmax(const struct sn2_softmax_params* p, const struct sn2_tensor* input,

@@ -64,6 +64,15 @@ static inline bool sn2_next_index(uint32_t rank, const uint32_t* dims, uint32_t*
   return false;
 }
 
+// The axis to run innermost over `t`: one where it has unit stride (rank-4 values: channels),
+// else the last.
+static inline uint32_t sn2_inner_axis(const struct sn2_tensor* t) {
+  for (uint32_t d = t->rank; d-- > 0;) {
+    if (t->strides[d] == 1 && t->dims[d] > 1) return d;
+  }
+  return t->rank - 1;
+}
+
 static inline ptrdiff_t sn2_offset_of(uint32_t rank, const ptrdiff_t* strides,
                                       const uint32_t* index) {
   ptrdiff_t offset = 0;

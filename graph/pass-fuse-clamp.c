@@ -1,0 +1,106 @@
+#include <math.h>
+#include <stdlib.h>
+
+#include "engine/src/error.h"
+#include "graph/passes.h"
+#include "graph/rewrite.h"
+
+struct range {
+  float lo, hi;
+};
+
+static struct range hull(struct range a, struct range b) {
+  return (struct range){fminf(a.lo, b.lo), fmaxf(a.hi, b.hi)};
+}
+
+// Bounds known for a node's output from its inputs' bounds: ops that only move, select or
+// average values keep them inside the hull of their inputs.
+static struct range output_range(const struct sn2_graph* graph, const struct sn2_node* node,
+                                 const struct range* ranges) {
+  const struct range all = {-INFINITY, INFINITY};
+  switch (node->type) {
+    case sn2_op_conv2d:
+      return (struct range){node->params.conv2d.output_min, node->params.conv2d.output_max};
+    case sn2_op_fully_connected:
+      return (struct range){node->params.fully_connected.output_min,
+                            node->params.fully_connected.output_max};
+    case sn2_op_clamp: {
+      const struct range in = ranges[node->inputs[0]];
+      return (struct range){fmaxf(in.lo, node->params.clamp.min), fminf(in.hi, node->params.clamp.max)};
+    }
+    case sn2_op_avg_pool: {
+      // Zero padding may enter the average.
+      const struct range in = ranges[node->inputs[0]];
+      return node->params.pool.count_include_pad ? hull(in, (struct range){0.0f, 0.0f}) : in;
+    }
+    case sn2_op_max_pool:
+    case sn2_op_global_avg_pool:
+    case sn2_op_channel_shuffle:
+    case sn2_op_concat:
+    case sn2_op_split:
+    case sn2_op_slice:
+    case sn2_op_transpose:
+    case sn2_op_reshape:
+    case sn2_op_gather: {
+      struct range r = ranges[node->inputs[0]];
+      for (uint32_t i = 1; i < node->input_count; i++) r = hull(r, ranges[node->inputs[i]]);
+      return r;
+    }
+    default:
+      (void)graph;
+      return all;
+  }
+}
+
+enum sn2_status sn2_pass_fuse_clamp(struct sn2_graph* graph) {
+  uint32_t* consumers = NULL;
+  enum sn2_status status = sn2_count_consumers(graph, &consumers);
+  if (status != sn2_status_success) return status;
+  struct range* ranges = malloc((graph->value_count + 1) * sizeof *ranges);
+  bool* remove = calloc(graph->node_count + 1, sizeof *remove);
+  if (!ranges || !remove) {
+    free(ranges), free(remove), free(consumers);
+    return sn2_error(sn2_status_out_of_memory, "fuse clamp: out of memory");
+  }
+  for (uint32_t v = 0; v < graph->value_count; v++) ranges[v] = (struct range){-INFINITY, INFINITY};
+  for (uint32_t n = 0; n < graph->node_count; n++) {
+    struct sn2_node* node = &graph->nodes[n];
+    if (node->type == sn2_op_clamp) {
+      const uint32_t x = node->inputs[0];
+      const struct sn2_clamp_params c = node->params.clamp;
+      const uint32_t producer = graph->values[x].producer;
+      struct sn2_node* p = producer != SN2_INVALID_ID ? &graph->nodes[producer] : NULL;
+      float* lo = NULL;
+      float* hi = NULL;
+      if (p && p->type == sn2_op_conv2d) lo = &p->params.conv2d.output_min, hi = &p->params.conv2d.output_max;
+      if (p && p->type == sn2_op_fully_connected) lo = &p->params.fully_connected.output_min, hi = &p->params.fully_connected.output_max;
+      if (p && p->type == sn2_op_clamp) lo = &p->params.clamp.min, hi = &p->params.clamp.max;
+      const bool redundant = ranges[x].lo >= c.min && ranges[x].hi <= c.max;
+      const bool fusable = lo && sn2_has_single_consumer(consumers, graph, x);
+      if (redundant || fusable) {
+        if (redundant) {
+          sn2_log_rewrite("fuse clamp", "node %s (Clamp [%g, %g]) removed: its input lies in [%g, %g]",
+                          node->name, c.min, c.max, ranges[x].lo, ranges[x].hi);
+        } else {
+          *lo = fmaxf(*lo, c.min);
+          *hi = fminf(*hi, c.max);
+          if (*lo > *hi) *lo = *hi;
+          ranges[x] = (struct range){*lo, *hi};
+          sn2_log_rewrite("fuse clamp", "node %s (Clamp) fused into node %s (%s)", node->name,
+                          p->name, sn2_op_type_name(p->type));
+        }
+        sn2_replace_uses(graph, node->outputs[0], x);
+        consumers[x] += consumers[node->outputs[0]] - 1;
+        remove[n] = true;
+        continue;
+      }
+    }
+    const struct range r = output_range(graph, node, ranges);
+    for (uint32_t o = 0; o < node->output_count; o++) ranges[node->outputs[o]] = r;
+  }
+  status = sn2_remove_nodes(graph, remove);
+  free(ranges);
+  free(remove);
+  free(consumers);
+  return status;
+}

@@ -1,0 +1,38 @@
+// The graph compiler's passes. Each rewrites the graph in place, keeps it valid and computing
+// the same function (up to float rounding), and logs its rewrites (SN2_LOG_PASSES=1).
+#ifndef SN2_GRAPH_PASSES_H
+#define SN2_GRAPH_PASSES_H
+
+#include "graph/ir.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// Evaluates every node whose inputs are all constants and makes its outputs constants.
+enum sn2_status sn2_pass_fold_constants(struct sn2_graph* graph);
+
+// Deletes nodes whose outputs nothing reads (and values nothing refers to).
+enum sn2_status sn2_pass_remove_dead_nodes(struct sn2_graph* graph);
+
+// Folds a per-channel affine op (BatchNorm; Add or Mul of a per-channel constant) into the
+// conv or fully-connected op that produces its input, when that op has no other reader and
+// no fused activation yet: w' = w * s, b' = b * s + t.
+enum sn2_status sn2_pass_fold_affine(struct sn2_graph* graph);
+
+// Fuses a Clamp (ReLU, ReLU6, a QDQ range) into the conv or fully-connected op that produces
+// its input, and removes clamps whose input is already known to lie within their range.
+enum sn2_status sn2_pass_fuse_clamp(struct sn2_graph* graph);
+
+// Reshape [N,C,H,W] -> [N,g,C/g,H,W], Transpose (0,2,1,3,4), Reshape -> [N,C,H,W] becomes
+// ChannelShuffle(g).
+enum sn2_status sn2_pass_recognize_channel_shuffle(struct sn2_graph* graph);
+
+// All of the above, in order.
+enum sn2_status sn2_optimize_graph(struct sn2_graph* graph);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif  // SN2_GRAPH_PASSES_H
