@@ -1,0 +1,276 @@
+// Each compiler pass on a small graph, run with and without it: the pass must remove what it
+// promises (node counts) and keep the function (outputs equal within float rounding).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <vector>
+
+#include "engine/src/engine.h"
+#include "graph/builder.h"
+#include "graph/passes.h"
+#include "test_util.h"
+
+namespace {
+
+using GraphFactory = std::function<sn2_graph*()>;
+using Pass = sn2_status (*)(sn2_graph*);
+
+// Runs a graph on the reference kernels exactly as given.
+std::vector<float> RunGraph(sn2_graph* graph, const std::vector<float>& input) {
+  sn2_options options{};
+  options.flags = SN2_FLAG_REFERENCE | SN2_FLAG_NO_GRAPH_PASSES;
+  sn2_model_t model = nullptr;
+  EXPECT_EQ(sn2_model_create_from_graph(graph, &options, &model), sn2_status_success)
+      << sn2_last_error();
+  ModelPtr owner(model);
+  return model ? RunModel(model, input) : std::vector<float>{};
+}
+
+struct PassResult {
+  uint32_t nodes_before, nodes_after;
+  double error;
+  std::vector<sn2_op_type> types_after;
+};
+
+PassResult RunWithAndWithout(const GraphFactory& make, Pass pass) {
+  PassResult r{};
+  sn2_graph* plain = make();
+  sn2_graph* rewritten = make();
+  EXPECT_TRUE(plain && rewritten);
+  r.nodes_before = rewritten->node_count;
+  EXPECT_EQ(pass(rewritten), sn2_status_success) << sn2_last_error();
+  EXPECT_EQ(sn2_graph_validate(rewritten), sn2_status_success) << sn2_last_error();
+  r.nodes_after = rewritten->node_count;
+  for (uint32_t n = 0; n < rewritten->node_count; n++) r.types_after.push_back(rewritten->nodes[n].type);
+  const sn2_value& in = plain->values[plain->input];
+  size_t count = 1;
+  for (uint32_t d = 0; d < in.rank; d++) count *= in.dims[d];
+  const auto input = PatternInput(count, 17);
+  const auto expected = RunGraph(plain, input);
+  const auto got = RunGraph(rewritten, input);
+  r.error = RelativeMaxError(got, expected);
+  return r;
+}
+
+float* Floats(std::vector<float> v) {
+  float* p = static_cast<float*>(std::malloc(v.size() * sizeof(float)));
+  std::memcpy(p, v.data(), v.size() * sizeof(float));
+  return p;
+}
+
+uint32_t Input(sn2_graph* g, std::vector<uint32_t> dims) {
+  uint32_t x = SN2_INVALID_ID;
+  EXPECT_EQ(sn2_graph_add_input(g, "x", uint32_t(dims.size()), dims.data(), &x), sn2_status_success);
+  return x;
+}
+
+uint32_t Node(sn2_graph* g, sn2_op_type type, const char* name, std::vector<uint32_t> inputs,
+              sn2_node_params p = {}) {
+  uint32_t out = SN2_INVALID_ID;
+  EXPECT_EQ(sn2_graph_add_node(g, type, name, inputs.data(), uint32_t(inputs.size()), &p, 1,
+                               nullptr, &out),
+            sn2_status_success)
+      << sn2_last_error();
+  return out;
+}
+
+uint32_t Constant(sn2_graph* g, const char* name, std::vector<uint32_t> dims, std::vector<float> v) {
+  uint32_t c = SN2_INVALID_ID;
+  EXPECT_EQ(sn2_graph_add_constant(g, name, uint32_t(dims.size()), dims.data(), Floats(v), &c),
+            sn2_status_success);
+  return c;
+}
+
+sn2_graph* Finish(sn2_graph* g, uint32_t output) {
+  g->output = output;
+  return g;
+}
+
+sn2_graph* NewGraph() {
+  sn2_graph* g = nullptr;
+  EXPECT_EQ(sn2_graph_create(&g), sn2_status_success);
+  return g;
+}
+
+// conv (random weights) on a [1, 4, 6, 6] input, through the builder.
+sn2_graph* ConvThen(const std::function<uint32_t(sn2_builder*, uint32_t)>& tail) {
+  sn2_builder b;
+  uint32_t x;
+  EXPECT_EQ(sn2_builder_init(&b, 3, {1, 6, 6, 4}, &x), sn2_status_success);
+  x = sn2_build_conv(&b, "conv", x, 8, 3, 1, 1, 1, true);
+  x = tail(&b, x);
+  sn2_graph* g = nullptr;
+  EXPECT_EQ(sn2_builder_finish(&b, x, &g), sn2_status_success) << sn2_last_error();
+  return g;
+}
+
+TEST(PassFoldAffine, BatchNormFoldsIntoConv) {
+  auto r = RunWithAndWithout(
+      [] { return ConvThen([](sn2_builder* b, uint32_t x) { return sn2_build_batchnorm(b, "bn", x); }); },
+      sn2_pass_fold_affine);
+  EXPECT_EQ(r.nodes_before, 2u);
+  EXPECT_EQ(r.nodes_after, 1u);
+  EXPECT_LE(r.error, 1e-5);
+}
+
+TEST(PassFoldAffine, PerChannelAddAndMulFold) {
+  auto make = [] {
+    return ConvThen([](sn2_builder* b, uint32_t x) {
+      std::vector<float> shift(8), scale(8);
+      for (int c = 0; c < 8; c++) shift[c] = 0.1f * c - 0.3f, scale[c] = 1.5f - 0.1f * c;
+      const uint32_t s = Constant(b->graph, "shift", {8, 1, 1}, shift);
+      const uint32_t m = Constant(b->graph, "scale", {1, 8, 1, 1}, scale);
+      sn2_node_params add{}, mul{};
+      add.binary.kind = sn2_binary_add;
+      mul.binary.kind = sn2_binary_mul;
+      x = Node(b->graph, sn2_op_binary, "add", {x, s}, add);
+      return Node(b->graph, sn2_op_binary, "mul", {m, x}, mul);  // constant on the left
+    });
+  };
+  auto r = RunWithAndWithout(make, sn2_pass_fold_affine);
+  EXPECT_EQ(r.nodes_before, 3u);
+  EXPECT_EQ(r.nodes_after, 1u);
+  EXPECT_LE(r.error, 1e-5);
+}
+
+TEST(PassFoldAffine, NothingFoldsPastAnActivationOrAcrossSpatialConstants) {
+  auto make = [] {
+    return ConvThen([](sn2_builder* b, uint32_t x) {
+      x = sn2_build_relu(b, "relu", x);  // BN after ReLU must stay
+      x = sn2_build_batchnorm(b, "bn", x);
+      return x;
+    });
+  };
+  auto r = RunWithAndWithout(make, sn2_pass_fold_affine);
+  EXPECT_EQ(r.nodes_after, r.nodes_before);
+  auto spatial = [] {
+    return ConvThen([](sn2_builder* b, uint32_t x) {
+      std::vector<float> v(36);
+      for (size_t i = 0; i < v.size(); i++) v[i] = float(i);
+      const uint32_t c = Constant(b->graph, "plane", {1, 1, 6, 6}, v);  // varies over H, W
+      sn2_node_params add{};
+      add.binary.kind = sn2_binary_add;
+      return Node(b->graph, sn2_op_binary, "add", {x, c}, add);
+    });
+  };
+  r = RunWithAndWithout(spatial, sn2_pass_fold_affine);
+  EXPECT_EQ(r.nodes_after, r.nodes_before);
+  EXPECT_EQ(r.error, 0.0);
+}
+
+TEST(PassFuseClamp, ReluAndRelu6FuseIntoConv) {
+  auto make = [] {
+    return ConvThen([](sn2_builder* b, uint32_t x) {
+      x = sn2_build_relu(b, "relu", x);
+      sn2_node_params six{};
+      six.clamp = {-1.0f, 0.5f};
+      return Node(b->graph, sn2_op_clamp, "clip", {x}, six);
+    });
+  };
+  auto r = RunWithAndWithout(make, sn2_pass_fuse_clamp);
+  EXPECT_EQ(r.nodes_before, 3u);
+  EXPECT_EQ(r.nodes_after, 1u);
+  EXPECT_EQ(r.error, 0.0);
+}
+
+TEST(PassFuseClamp, RedundantClampAfterMaxPoolGoesAwayOthersStay) {
+  auto make = [](float upper) {
+    return [upper] {
+      return ConvThen([upper](sn2_builder* b, uint32_t x) {
+        x = sn2_build_relu(b, "relu", x);
+        x = sn2_build_max_pool(b, "pool", x, 2, 2, 0);
+        sn2_node_params c{};
+        c.clamp = {0.0f, upper};
+        return Node(b->graph, sn2_op_clamp, "qdq", {x}, c);
+      });
+    };
+  };
+  auto redundant = RunWithAndWithout(make(INFINITY), sn2_pass_fuse_clamp);
+  EXPECT_EQ(redundant.nodes_after, 2u);  // conv (with ReLU) + pool
+  EXPECT_EQ(redundant.error, 0.0);
+  auto real = RunWithAndWithout(make(0.25f), sn2_pass_fuse_clamp);
+  EXPECT_EQ(real.nodes_after, 3u);  // the upper bound really clamps: it stays
+  EXPECT_EQ(real.error, 0.0);
+}
+
+TEST(PassFoldConstants, ConstantSubgraphsBecomeConstants) {
+  auto make = [] {
+    sn2_graph* g = NewGraph();
+    const uint32_t x = Input(g, {2, 3});
+    const uint32_t a = Constant(g, "a", {3}, {1, 2, 3});
+    const uint32_t b = Constant(g, "b", {1, 3}, {10, 20, 30});
+    sn2_node_params add{}, mul{};
+    add.binary.kind = sn2_binary_add;
+    mul.binary.kind = sn2_binary_mul;
+    const uint32_t sum = Node(g, sn2_op_binary, "sum", {a, b}, add);  // constant
+    return Finish(g, Node(g, sn2_op_binary, "scaled", {x, sum}, mul));
+  };
+  auto r = RunWithAndWithout(make, sn2_pass_fold_constants);
+  EXPECT_EQ(r.nodes_before, 2u);
+  EXPECT_EQ(r.nodes_after, 1u);
+  EXPECT_EQ(r.error, 0.0);
+}
+
+TEST(PassRemoveDeadNodes, UnreadBranchesGo) {
+  auto make = [] {
+    sn2_graph* g = NewGraph();
+    const uint32_t x = Input(g, {1, 2, 3, 3});
+    sn2_node_params relu{};
+    relu.clamp = {0.0f, INFINITY};
+    Node(g, sn2_op_clamp, "unused", {x}, relu);
+    sn2_node_params t{};
+    t.transpose = {{0, 2, 3, 1}};
+    return Finish(g, Node(g, sn2_op_transpose, "used", {x}, t));
+  };
+  auto r = RunWithAndWithout(make, sn2_pass_remove_dead_nodes);
+  EXPECT_EQ(r.nodes_before, 2u);
+  EXPECT_EQ(r.nodes_after, 1u);
+  EXPECT_EQ(r.error, 0.0);
+}
+
+sn2_graph* ShuffleAsReshapes(std::vector<uint32_t> perm) {
+  sn2_graph* g = NewGraph();
+  const uint32_t x = Input(g, {1, 6, 2, 3});
+  sn2_node_params r1{}, t{}, r2{};
+  r1.reshape = {5, {1, 2, 3, 2, 3}};
+  for (size_t d = 0; d < 5; d++) t.transpose.perm[d] = perm[d];
+  r2.reshape = {4, {1, 6, 2, 3}};
+  uint32_t v = Node(g, sn2_op_reshape, "view", {x}, r1);
+  v = Node(g, sn2_op_transpose, "transpose", {v}, t);
+  return Finish(g, Node(g, sn2_op_reshape, "flatten", {v}, r2));
+}
+
+TEST(PassChannelShuffle, ReshapeTransposeReshapeBecomesShuffle) {
+  auto r = RunWithAndWithout([] { return ShuffleAsReshapes({0, 2, 1, 3, 4}); },
+                             sn2_pass_recognize_channel_shuffle);
+  EXPECT_EQ(r.nodes_before, 3u);
+  ASSERT_EQ(r.types_after, std::vector<sn2_op_type>{sn2_op_channel_shuffle});
+  EXPECT_EQ(r.error, 0.0);
+}
+
+TEST(PassChannelShuffle, OtherPermutationsAreLeftAlone) {
+  auto r = RunWithAndWithout([] { return ShuffleAsReshapes({0, 1, 2, 4, 3}); },
+                             sn2_pass_recognize_channel_shuffle);
+  EXPECT_EQ(r.nodes_after, 3u);
+  EXPECT_EQ(r.error, 0.0);
+}
+
+TEST(OptimizeGraph, WholeShuffleNetV2KeepsItsOutputs) {
+  auto make = [] {
+    sn2_graph* g = nullptr;
+    EXPECT_EQ(sn2_build_builtin("shufflenet_v2_x0_5", 9, &g), sn2_status_success);
+    return g;
+  };
+  auto r = RunWithAndWithout(make, sn2_optimize_graph);
+  EXPECT_LT(r.nodes_after, r.nodes_before * 6 / 10);  // BatchNorm and ReLU nodes are gone
+  for (sn2_op_type t : r.types_after) {
+    EXPECT_NE(t, sn2_op_batchnorm);
+    EXPECT_NE(t, sn2_op_clamp);
+  }
+  EXPECT_LE(r.error, 1e-4);
+}
+
+}  // namespace
