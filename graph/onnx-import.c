@@ -613,10 +613,32 @@ static enum sn2_status import_identity(struct importer* im, const Onnx__NodeProt
   struct entry* x;
   enum sn2_status status = need(im, n, 0, &x);
   if (status != sn2_status_success) return status;
-  if (strcmp(im->op_type, "Dropout") == 0 && n->n_output > 1 && output_name(n, 1)[0]) {
-    return fail(im, sn2_status_unsupported_parameter, "the mask output is not supported");
-  }
   return alias(im, output_name(n, 0), x);
+}
+
+// Inference-mode Dropout: the identity, with an all-true mask.
+static enum sn2_status import_dropout(struct importer* im, const Onnx__NodeProto* n) {
+  const struct entry* training = input(im, n, 2);
+  const bool train = im->opset < 7 ? attr_int(n, "is_test", 0) == 0 && im->opset >= 6
+                                   : training && (training->kind != entry_constant ||
+                                                  (training->count && const_at(training, 0) != 0));
+  if (train) {
+    return fail(im, sn2_status_unsupported_parameter,
+                "Dropout in training mode (random masks) is not supported");
+  }
+  enum sn2_status status = import_identity(im, n);
+  if (status == sn2_status_success && n->n_output > 1 && output_name(n, 1)[0]) {
+    struct entry* x = input(im, n, 0);
+    uint32_t rank;
+    int64_t dims[MAX_CONST_RANK];
+    entry_shape(im, x, &rank, dims);
+    struct entry mask = make_constant(false, rank, dims);
+    mask.dtype = ONNX__TENSOR_PROTO__DATA_TYPE__BOOL;
+    status = allocate(im, &mask);
+    for (size_t k = 0; status == sn2_status_success && k < mask.count; k++) mask.i[k] = 1;
+    if (status == sn2_status_success) status = define_constant(im, output_name(n, 1), &mask);
+  }
+  return status;
 }
 
 static enum sn2_status import_constant(struct importer* im, const Onnx__NodeProto* n) {
@@ -1875,7 +1897,7 @@ static const struct {
     {"Conv", import_conv},
     {"DequantizeLinear", import_dequantize},
     {"Div", import_binary},
-    {"Dropout", import_identity},
+    {"Dropout", import_dropout},
     {"Flatten", import_flatten},
     {"Gather", import_gather},
     {"Gemm", import_gemm},
@@ -1904,6 +1926,8 @@ static op_importer find_op(const char* op_type) {
   }
   return NULL;
 }
+
+bool sn2_onnx_op_supported(const char* op_type) { return op_type && find_op(op_type) != NULL; }
 
 // Orders the nodes so that each comes after the producers of its inputs (Kahn's algorithm on
 // the producer -> consumer edges, linear in their number). Fails on a cycle or on an input that
@@ -2033,6 +2057,8 @@ static enum sn2_status add_graph_input(struct importer* im, const Onnx__ValueInf
   return define_value(im, name, value);
 }
 
+static enum sn2_status finish_output(struct importer* im, const Onnx__GraphProto* g);
+
 static enum sn2_status import_graph(struct importer* im, const Onnx__ModelProto* model) {
   const Onnx__GraphProto* g = model->graph;
   if (!g) return fail(im, sn2_status_invalid_model, "no graph");
@@ -2041,8 +2067,10 @@ static enum sn2_status import_graph(struct importer* im, const Onnx__ModelProto*
     const Onnx__OperatorSetIdProto* o = model->opset_import[k];
     if (!o->domain || !o->domain[0] || strcmp(o->domain, "ai.onnx") == 0) im->opset = o->version;
   }
-  if (im->opset < 9 || im->opset > 18) {
-    return fail(im, sn2_status_unsupported_parameter, "opset %lld (sn2 supports 9 to 18)", (long long)im->opset);
+  // Opsets 9 to 18 are what sn2 targets; older files load where an op's old form is also
+  // its current one (ops that changed fail on their own checks, e.g. Reshape's shape input).
+  if (im->opset < 1 || im->opset > 18) {
+    return fail(im, sn2_status_unsupported_parameter, "opset %lld (sn2 supports up to 18)", (long long)im->opset);
   }
   enum sn2_status status = sn2_status_success;
   for (size_t k = 0; k < g->n_initializer && status == sn2_status_success; k++) {
@@ -2104,7 +2132,10 @@ static enum sn2_status import_graph(struct importer* im, const Onnx__ModelProto*
   im->op_type = NULL;
   free(order);
   if (status != sn2_status_success) return status;
+  return finish_output(im, g);
+}
 
+static enum sn2_status finish_output(struct importer* im, const Onnx__GraphProto* g) {
   const char* wanted = im->options->output_name;
   if (!wanted) {
     if (g->n_output == 0 || !g->output[0]->name) return fail(im, sn2_status_invalid_model, "the graph has no output");
@@ -2112,12 +2143,11 @@ static enum sn2_status import_graph(struct importer* im, const Onnx__ModelProto*
   }
   struct entry* out = find(im, wanted);
   if (!out) return fail(im, sn2_status_invalid_model, "output '%s' is not computed by the graph", wanted);
-  if (out->kind != entry_value) {
-    return fail(im, sn2_status_unsupported_parameter,
-                "output '%s' is %s; sn2 computes float outputs from the input", wanted,
-                out->kind == entry_constant ? "a constant (it does not depend on the input)" : "a quantized integer tensor");
-  }
-  im->graph->output = out->value;
+  // A float output that does not depend on the input is a constant the model returns.
+  uint32_t value;
+  enum sn2_status status = as_value(im, out, &value);
+  if (status != sn2_status_success) return status;
+  im->graph->output = value;
   return sn2_graph_validate(im->graph);
 }
 

@@ -7,6 +7,7 @@
 #ifndef SN2_GRAPH_ONNX_IMPORT_H
 #define SN2_GRAPH_ONNX_IMPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +28,9 @@ struct sn2_onnx_import_options {
   const size_t* bound_input_sizes;
   size_t bound_input_count;
 };
+
+// True if the importer knows this op type (of the default ONNX domain).
+bool sn2_onnx_op_supported(const char* op_type);
 
 enum sn2_status sn2_onnx_import(const uint8_t* data, size_t size,
                                 const struct sn2_onnx_import_options* options,
