@@ -1,7 +1,7 @@
 // sn2: run, time and inspect models from the command line.
 //
 //   sn2 run MODEL [IMAGE] [--threads N] [--top K] [--labels FILE] [--input-raw F.f32]
-//                 [--output-raw F.f32]
+//                 [--output-raw F.f32] [--dump-input F.f32]
 //   sn2 bench MODEL [--threads N] [--runs N] [--warmup N] [--json]
 //   sn2 inspect MODEL [--json]
 //   sn2 compare MODEL... [--threads N] [--runs N] [--warmup N]
@@ -31,6 +31,7 @@ struct cli {
   const char* labels;
   const char* input_raw;
   const char* output_raw;
+  const char* dump_input;
   unsigned threads, top, runs, warmup;
   int json;
   struct sn2_options options;
@@ -49,7 +50,7 @@ static int fail(const char* format, ...) {
 static int usage(void) {
   fputs(
       "usage: sn2 run MODEL [IMAGE] [--threads N] [--top K] [--labels FILE]\n"
-      "                     [--input-raw F.f32] [--output-raw F.f32]\n"
+      "                     [--input-raw F.f32] [--output-raw F.f32] [--dump-input F.f32]\n"
       "       sn2 bench MODEL [--threads N] [--runs N] [--warmup N] [--json]\n"
       "       sn2 inspect MODEL [--json]\n"
       "       sn2 compare MODEL... [--threads N] [--runs N] [--warmup N]\n"
@@ -108,6 +109,8 @@ static int parse_args(int argc, char** argv, struct cli* cli) {
       cli->input_raw = argv[++i];
     } else if (strcmp(a, "--output-raw") == 0 && next) {
       cli->output_raw = argv[++i];
+    } else if (strcmp(a, "--dump-input") == 0 && next) {
+      cli->dump_input = argv[++i];
     } else if (strcmp(a, "--isa") == 0 && next) {
       const char* isa = argv[++i];
       cli->options.isa = (enum sn2_isa)99;
@@ -347,6 +350,13 @@ static int read_raw(const char* path, float* data, size_t count) {
   return 0;
 }
 
+static int write_raw(const char* path, const float* data, size_t count) {
+  FILE* f = fopen(path, "wb");
+  const int ok = f && fwrite(data, sizeof(float), count, f) == count;
+  if (f && fclose(f) != 0) return fail("cannot write %s", path);
+  return ok ? 0 : fail("cannot write %s", path);
+}
+
 static int command_run(const struct cli* cli, sn2_model_t model) {
   uint32_t in_dims[SN2_MAX_DIMS], out_dims[SN2_MAX_DIMS], in_rank, out_rank;
   sn2_model_get_input_shape(model, in_dims, &in_rank);
@@ -383,6 +393,7 @@ static int command_run(const struct cli* cli, sn2_model_t model) {
     fail("run: give an IMAGE or --input-raw F.f32");
     goto done;
   }
+  if (cli->dump_input && write_raw(cli->dump_input, input, in_count)) goto done;
   enum sn2_status status = sn2_session_create(model, cli->threads, &session);
   if (status == sn2_status_success) {
     status = sn2_session_run(session, input, in_count, output, out_count, 0);
@@ -391,18 +402,7 @@ static int command_run(const struct cli* cli, sn2_model_t model) {
     fail("%s: %s", sn2_status_string(status), sn2_last_error());
     goto done;
   }
-  if (cli->output_raw) {
-    FILE* f = fopen(cli->output_raw, "wb");
-    if (!f || fwrite(output, sizeof(float), out_count, f) != out_count) {
-      if (f) fclose(f);
-      fail("cannot write %s", cli->output_raw);
-      goto done;
-    }
-    if (fclose(f) != 0) {
-      fail("cannot write %s", cli->output_raw);
-      goto done;
-    }
-  }
+  if (cli->output_raw && write_raw(cli->output_raw, output, out_count)) goto done;
   const char* labels_path = cli->labels ? cli->labels : getenv("SN2_LABELS");
   if (!labels_path) labels_path = SN2_DEFAULT_LABELS;
   label_count = load_labels(labels_path, &labels);
