@@ -147,6 +147,18 @@ struct sn2_tensor sn2_make_tensor(uint32_t rank, const uint32_t* dims, float* da
   return t;
 }
 
+struct sn2_tensor sn2_make_feature_map(const uint32_t* dims, float* data, size_t pixel_stride,
+                                       const uint32_t* channel_slots) {
+  struct sn2_tensor t = sn2_make_tensor(4, dims, data);
+  const ptrdiff_t w = dims[3], h = dims[2], p = (ptrdiff_t)pixel_stride;
+  t.strides[0] = h * w * p;
+  t.strides[2] = w * p;
+  t.strides[3] = p;
+  t.pixel_stride = pixel_stride;
+  t.channel_slots = channel_slots;
+  return t;
+}
+
 static enum sn2_status add_value(struct sn2_graph* graph, const char* name, struct dims shape,
                                  uint32_t producer, uint32_t* id_out) {
   if (graph->value_count == graph->value_capacity) {

@@ -142,6 +142,10 @@ static inline struct sn2_shape sn2_value_fmap(const struct sn2_value* v) {
 
 // A tensor descriptor for `rank` dims stored at `data` in the storage order above.
 struct sn2_tensor sn2_make_tensor(uint32_t rank, const uint32_t* dims, float* data);
+// The same for a rank-4 value inside a wider buffer: `pixel_stride` floats per pixel, and
+// channel c at slot channel_slots[c] (NULL: at c).
+struct sn2_tensor sn2_make_feature_map(const uint32_t* dims, float* data, size_t pixel_stride,
+                                       const uint32_t* channel_slots);
 
 #ifdef __cplusplus
 }

@@ -30,6 +30,9 @@ struct sn2_op_backend {
   void (*destroy)(void* state);
 };
 
+// Ops that move no data (channel views) run nothing.
+const struct sn2_op_backend* sn2_view_backend(void);
+
 // The reference backend serves every op type.
 const struct sn2_op_backend* sn2_reference_backend(enum sn2_op_type type);
 

@@ -18,6 +18,10 @@ struct sn2_shape {
 // Rank-4 values are stored channels-last (NHWC): for them `shape` and `pixel_stride` give the
 // feature-map view the spatial kernels use, and pixel (n, y, x) starts at
 // data + ((n * h + y) * w + x) * pixel_stride with `c` contiguous channels.
+//
+// A rank-4 tensor may be a channel view: channel c of a pixel then sits at
+// pixel + channel_slots[c] instead of pixel + c (strides[1] is meaningless then). Only the ops
+// documented to accept views are ever given one; channel_slots is NULL otherwise.
 struct sn2_tensor {
   float* data;
   uint32_t rank;
@@ -25,6 +29,7 @@ struct sn2_tensor {
   ptrdiff_t strides[SN2_MAX_RANK];
   struct sn2_shape shape;  // rank 4 only
   size_t pixel_stride;     // rank 4 only, in floats, >= shape.c
+  const uint32_t* channel_slots;  // rank 4 only; NULL = channels contiguous
 };
 
 struct sn2_conv2d_params {

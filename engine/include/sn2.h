@@ -73,8 +73,11 @@ enum sn2_isa {
 /// SN2_FLAG_REFERENCE: run every op on the reference kernels, the oracle the tests compare with.
 /// SN2_FLAG_NO_GRAPH_PASSES: compile the graph as given (no folding, fusion or pattern
 /// rewriting): an ablation switch for measuring what the compiler is worth.
+/// SN2_FLAG_NO_CHANNEL_VIEWS: run channel split, concat and shuffle as copies instead of
+/// zero-copy views (the other ablation switch).
 #define SN2_FLAG_REFERENCE 0x1u
 #define SN2_FLAG_NO_GRAPH_PASSES 0x2u
+#define SN2_FLAG_NO_CHANNEL_VIEWS 0x4u
 
 /// Options; the zero value means defaults everywhere. The model copies what it needs.
 struct sn2_options {

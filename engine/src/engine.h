@@ -3,6 +3,7 @@
 #ifndef SN2_ENGINE_ENGINE_H
 #define SN2_ENGINE_ENGINE_H
 
+#include "graph/channel-views.h"
 #include "graph/ir.h"
 #include "kernels/backend.h"
 #include "sn2.h"
@@ -23,7 +24,8 @@ struct sn2_model {
   enum sn2_isa isa;  // resolved
   struct sn2_plan_op* ops;
   uint32_t op_count;
-  size_t* value_offsets;  // bytes into the arena, per graph value
+  size_t* value_offsets;  // bytes into the arena, per graph value (of its root's buffer)
+  struct sn2_channel_views views;
   struct sn2_plan_stats stats;
 };
 

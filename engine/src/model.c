@@ -20,28 +20,75 @@ static void copy_dims(const struct sn2_value* v, uint32_t* dims, uint32_t* rank)
   *rank = v->rank;
 }
 
-static const struct sn2_op_backend* choose_backend(const struct sn2_model* model,
-                                                   const struct sn2_node* node) {
+// True if the node reads and writes its feature maps as contiguous channel ranges.
+static bool plain_access(const struct sn2_model* model, uint32_t n) {
+  const struct sn2_graph* g = model->graph;
+  const struct sn2_node* node = &g->nodes[n];
+  for (uint32_t i = 0; i < node->input_count; i++) {
+    const uint32_t v = node->inputs[i];
+    const uint32_t* slots = model->views.slots[v];
+    if (slots && !(i == 0 && model->views.read_offset[n] != UINT32_MAX) &&
+        !sn2_slots_contiguous(slots, g->values[v].dims[1])) {
+      return false;
+    }
+  }
+  for (uint32_t o = 0; o < node->output_count; o++) {
+    const uint32_t v = node->outputs[o];
+    const uint32_t* slots = model->views.slots[v];
+    if (slots && !(o == 0 && model->views.write_offset[n] != UINT32_MAX) &&
+        !sn2_slots_contiguous(slots, g->values[v].dims[1])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+static const struct sn2_op_backend* choose_backend(const struct sn2_model* model, uint32_t n) {
+  const struct sn2_node* node = &model->graph->nodes[n];
+  if (model->views.is_view[n]) return sn2_view_backend();
   const int reference = (model->options.flags & SN2_FLAG_REFERENCE) || model->isa == sn2_isa_scalar;
-  const struct sn2_op_backend* backend = reference ? NULL : sn2_xnnpack_backend(node);
+  const struct sn2_op_backend* backend =
+      reference || !plain_access(model, n) ? NULL : sn2_xnnpack_backend(node);
   return backend ? backend : sn2_reference_backend(node->type);
 }
 
+// One buffer per root (a value that owns storage), alive while any value inside it is.
 static enum sn2_status plan_memory(struct sn2_model* model) {
   const struct sn2_graph* graph = model->graph;
-  struct sn2_usage_record* records = malloc(graph->value_count * sizeof *records);
-  model->value_offsets = malloc(graph->value_count * sizeof *model->value_offsets);
-  if (!records || !model->value_offsets) {
+  struct sn2_usage_record* records = malloc((graph->value_count + 1) * sizeof *records);
+  struct sn2_usage_record* roots = calloc(graph->value_count + 1, sizeof *roots);
+  model->value_offsets = malloc((graph->value_count + 1) * sizeof *model->value_offsets);
+  if (!records || !roots || !model->value_offsets) {
     free(records);
+    free(roots);
     return sn2_error(sn2_status_out_of_memory, "memory plan: out of memory");
   }
   sn2_graph_value_lifetimes(graph, records);
-  size_t arena = 0;
-  enum sn2_status status =
-      sn2_memory_plan(records, graph->value_count, SN2_ARENA_ALIGNMENT, &arena);
-  for (uint32_t v = 0; status == sn2_status_success && v < graph->value_count; v++) {
-    model->value_offsets[v] = records[v].offset;
+  for (uint32_t v = 0; v < graph->value_count; v++) {
+    roots[v] = (struct sn2_usage_record){.first_node = UINT32_MAX, .last_node = 0};
   }
+  for (uint32_t v = 0; v < graph->value_count; v++) {
+    struct sn2_usage_record* r = &roots[model->views.root[v]];
+    if (records[v].first_node < r->first_node) r->first_node = records[v].first_node;
+    if (records[v].last_node > r->last_node) r->last_node = records[v].last_node;
+  }
+  for (uint32_t v = 0; v < graph->value_count; v++) {
+    const struct sn2_value* value = &graph->values[v];
+    if (model->views.root[v] != v || sn2_value_is_constant(value)) {
+      roots[v].size = 0;
+    } else if (value->rank == 4) {
+      roots[v].size = (size_t)value->dims[0] * value->dims[2] * value->dims[3] *
+                      model->views.width[v] * sizeof(float);
+    } else {
+      roots[v].size = records[v].size;
+    }
+  }
+  size_t arena = 0;
+  enum sn2_status status = sn2_memory_plan(roots, graph->value_count, SN2_ARENA_ALIGNMENT, &arena);
+  for (uint32_t v = 0; status == sn2_status_success && v < graph->value_count; v++) {
+    model->value_offsets[v] = roots[model->views.root[v]].offset;
+  }
+  free(roots);
   model->stats.arena_bytes = arena;
   free(records);
   return status;
@@ -72,7 +119,7 @@ enum sn2_status sn2_model_create_from_graph(struct sn2_graph* graph,
                        model->options.threads);
     goto error;
   }
-  const uint32_t known_flags = SN2_FLAG_REFERENCE | SN2_FLAG_NO_GRAPH_PASSES;
+  const uint32_t known_flags = SN2_FLAG_REFERENCE | SN2_FLAG_NO_GRAPH_PASSES | SN2_FLAG_NO_CHANNEL_VIEWS;
   if (model->options.flags & ~known_flags) {
     status = sn2_error(sn2_status_invalid_parameter, "options.flags: unknown bits 0x%x",
                        model->options.flags & ~known_flags);
@@ -89,6 +136,9 @@ enum sn2_status sn2_model_create_from_graph(struct sn2_graph* graph,
     if (status != sn2_status_success) goto error;
   }
 
+  status = sn2_plan_channel_views(model->graph, !(model->options.flags & SN2_FLAG_NO_CHANNEL_VIEWS),
+                                  &model->views);
+  if (status != sn2_status_success) goto error;
   const struct sn2_graph* g = model->graph;
   model->ops = calloc(g->node_count ? g->node_count : 1, sizeof *model->ops);
   if (!model->ops) {
@@ -100,7 +150,7 @@ enum sn2_status sn2_model_create_from_graph(struct sn2_graph* graph,
     const struct sn2_node* node = &g->nodes[n];
     struct sn2_plan_op* op = &model->ops[n];
     op->node = n;
-    op->backend = choose_backend(model, node);
+    op->backend = choose_backend(model, n);
     struct sn2_op_info* info = &op->info;
     info->name = node->name;
     info->type = sn2_op_type_name(node->type);
@@ -109,7 +159,7 @@ enum sn2_status sn2_model_create_from_graph(struct sn2_graph* graph,
     copy_dims(&g->values[node->outputs[0]], info->output_dims, &info->output_rank);
     info->macs = sn2_node_macs(g, node);
     info->mac_bytes = sn2_node_memory_access_elements(g, node) * sizeof(float);
-    if (sn2_op_is_data_movement(node->type)) {
+    if (sn2_op_is_data_movement(node->type) && !model->views.is_view[n]) {
       for (uint32_t o = 0; o < node->output_count; o++) {
         info->copy_bytes += sn2_value_elements(&g->values[node->outputs[o]]) * sizeof(float);
       }
@@ -146,6 +196,7 @@ enum sn2_status sn2_model_create_builtin(const char* name, const struct sn2_opti
 
 void sn2_model_delete(sn2_model_t model) {
   if (!model) return;
+  if (model->graph) sn2_channel_views_free(&model->views, model->graph->value_count);
   sn2_graph_delete(model->graph);
   free(model->ops);
   free(model->value_offsets);

@@ -76,7 +76,18 @@ enum sn2_status sn2_session_create(sn2_model_t model, uint32_t threads,
     const struct sn2_value* value = &graph->values[v];
     float* data = value->data ? value->data
                               : (float*)((char*)session->arena + model->value_offsets[v]);
-    session->tensors[v] = sn2_make_tensor(value->rank, value->dims, data);
+    const uint32_t* slots = model->views.slots[v];
+    if (!slots) {
+      session->tensors[v] = sn2_make_tensor(value->rank, value->dims, data);
+      continue;
+    }
+    // A feature map inside its root's buffer: contiguous channels become an offset.
+    const uint32_t width = model->views.width[model->views.root[v]];
+    if (sn2_slots_contiguous(slots, value->dims[1])) {
+      session->tensors[v] = sn2_make_feature_map(value->dims, data + slots[0], width, NULL);
+    } else {
+      session->tensors[v] = sn2_make_feature_map(value->dims, data, width, slots);
+    }
   }
   struct sn2_tensor* io = session->op_tensors;
   for (uint32_t i = 0; i < model->op_count; i++) {
@@ -84,9 +95,25 @@ enum sn2_status sn2_session_create(sn2_model_t model, uint32_t threads,
     op->plan = &model->ops[i];
     const struct sn2_node* node = &graph->nodes[op->plan->node];
     for (uint32_t k = 0; k < node->input_count; k++) io[k] = session->tensors[node->inputs[k]];
+    const uint32_t read_offset = model->views.read_offset[op->plan->node];
+    if (read_offset != UINT32_MAX) {
+      // A conv that absorbed its input's channel permutation reads the range physically.
+      const uint32_t v = node->inputs[0];
+      float* root = (float*)((char*)session->arena + model->value_offsets[v]);
+      io[0] = sn2_make_feature_map(graph->values[v].dims, root + read_offset,
+                                   model->views.width[model->views.root[v]], NULL);
+    }
     op->context.inputs = io;
     io += node->input_count;
     for (uint32_t k = 0; k < node->output_count; k++) io[k] = session->tensors[node->outputs[k]];
+    const uint32_t write_offset = model->views.write_offset[op->plan->node];
+    if (write_offset != UINT32_MAX) {
+      // A depthwise conv that absorbed a permutation writes its channels in physical order.
+      const uint32_t v = node->outputs[0];
+      float* root = (float*)((char*)session->arena + model->value_offsets[v]);
+      io[0] = sn2_make_feature_map(graph->values[v].dims, root + write_offset,
+                                   model->views.width[model->views.root[v]], NULL);
+    }
     op->context.outputs = io;
     io += node->output_count;
     op->context.node = node;
@@ -110,10 +137,11 @@ static uint64_t tensor_elements(const struct sn2_tensor* t) {
 }
 
 // Copies between the caller's row-major buffer (ONNX order; NHWC if `nhwc`) and a value's
-// storage: only rank-4 values are stored differently (NHWC), all others are row-major too.
+// storage: rank-4 values are stored as pixels (NHWC, maybe inside a wider buffer), all others
+// row-major.
 static void transfer(const struct sn2_tensor* value, float* buffer, int nhwc, int to_value) {
-  const size_t count = tensor_elements(value);
-  if (value->rank != 4 || nhwc) {
+  if (value->rank != 4) {
+    const size_t count = tensor_elements(value);
     if (to_value) {
       memcpy(value->data, buffer, count * sizeof(float));
     } else {
@@ -123,15 +151,20 @@ static void transfer(const struct sn2_tensor* value, float* buffer, int nhwc, in
   }
   const struct sn2_shape s = value->shape;
   const size_t plane = (size_t)s.h * s.w;
+  // Where channel c of a pixel sits in the caller's buffer, relative to the pixel's first.
+  const size_t channel_step = nhwc ? 1 : plane, pixel_step = nhwc ? s.c : 1;
   for (uint32_t n = 0; n < s.n; n++) {
     float* image = buffer + (size_t)n * s.c * plane;
-    float* stored = value->data + (size_t)n * plane * s.c;
+    float* stored = value->data + (size_t)n * plane * value->pixel_stride;
     for (size_t p = 0; p < plane; p++) {
+      float* pixel = stored + p * value->pixel_stride;
+      float* outside = image + p * pixel_step;
       for (uint32_t c = 0; c < s.c; c++) {
+        const size_t slot = value->channel_slots ? value->channel_slots[c] : c;
         if (to_value) {
-          stored[p * s.c + c] = image[c * plane + p];
+          pixel[slot] = outside[c * channel_step];
         } else {
-          image[c * plane + p] = stored[p * s.c + c];
+          outside[c * channel_step] = pixel[slot];
         }
       }
     }

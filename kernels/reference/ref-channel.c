@@ -3,7 +3,22 @@
 
 #include "kernels/reference/ref-ops.h"
 
+// Channel views: one pixel at a time, through the slot tables.
+static void copy_channel_views(const struct sn2_tensor* in, const struct sn2_tensor* out) {
+  for (uint32_t n = 0; n < out->shape.n; n++)
+    for (uint32_t y = 0; y < out->shape.h; y++)
+      for (uint32_t x = 0; x < out->shape.w; x++) {
+        const float* src = sn2_tensor_pixel(in, n, y, x);
+        float* dst = sn2_tensor_pixel(out, n, y, x);
+        for (uint32_t c = 0; c < out->shape.c; c++) dst[sn2_channel_slot(out, c)] = src[sn2_channel_slot(in, c)];
+      }
+}
+
 void sn2_ref_copy(const struct sn2_tensor* input, const struct sn2_tensor* output) {
+  if (input->channel_slots || output->channel_slots) {
+    copy_channel_views(input, output);
+    return;
+  }
   // Rows along the output's unit-stride axis: memcpy where the input is contiguous there too.
   const uint32_t rank = output->rank, k = sn2_inner_axis(output);
   uint32_t outer[SN2_MAX_RANK];
@@ -27,8 +42,17 @@ void sn2_ref_copy(const struct sn2_tensor* input, const struct sn2_tensor* outpu
 static struct sn2_tensor part_of(const struct sn2_tensor* t, uint32_t axis, uint32_t offset,
                                  uint32_t extent) {
   struct sn2_tensor part = *t;
-  part.data += (ptrdiff_t)offset * t->strides[axis];
   part.dims[axis] = extent;
+  if (t->channel_slots && axis == 1) {
+    part.channel_slots += offset;
+    part.shape.c = extent;
+    return part;
+  }
+  part.data += (ptrdiff_t)offset * t->strides[axis];
+  if (t->rank == 4 && axis == 1) part.shape.c = extent;
+  if (t->rank == 4 && axis == 2) part.shape.h = extent;
+  if (t->rank == 4 && axis == 3) part.shape.w = extent;
+  if (t->rank == 4 && axis == 0) part.shape.n = extent;
   return part;
 }
 
@@ -109,6 +133,8 @@ void sn2_ref_channel_shuffle(const struct sn2_channel_shuffle_params* p,
         const float* src = sn2_tensor_pixel(input, n, y, x);
         float* dst = sn2_tensor_pixel(output, n, y, x);
         for (uint32_t i = 0; i < per_group; i++)
-          for (uint32_t j = 0; j < groups; j++) dst[i * groups + j] = src[j * per_group + i];
+          for (uint32_t j = 0; j < groups; j++) {
+            dst[sn2_channel_slot(output, i * groups + j)] = src[sn2_channel_slot(input, j * per_group + i)];
+          }
       }
 }

@@ -30,12 +30,14 @@ static void conv2d_row(void* context, size_t row) {
           const int64_t ix =
               (int64_t)ox * p->stride_w + (int64_t)kx * p->dilation_w - p->pad_left;
           if (ix < 0 || ix >= in->shape.w) continue;
-          const float* src = sn2_tensor_pixel(in, n, (uint32_t)iy, (uint32_t)ix) + group * group_in;
+          const float* src = sn2_tensor_pixel(in, n, (uint32_t)iy, (uint32_t)ix);
           const float* w = p->weights + (((size_t)oc * p->kernel_h + ky) * p->kernel_w + kx) * group_in;
-          for (uint32_t ic = 0; ic < group_in; ic++) acc += src[ic] * w[ic];
+          for (uint32_t ic = 0; ic < group_in; ic++) {
+            acc += src[sn2_channel_slot(in, group * group_in + ic)] * w[ic];
+          }
         }
       }
-      dst[oc] = fminf(fmaxf(acc, p->output_min), p->output_max);
+      dst[sn2_channel_slot(out, oc)] = fminf(fmaxf(acc, p->output_min), p->output_max);
     }
   }
 }

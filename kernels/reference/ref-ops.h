@@ -36,7 +36,7 @@ void sn2_ref_binary(enum sn2_binary_kind kind, const struct sn2_tensor* a,
                     const struct sn2_tensor* b, const struct sn2_tensor* output);
 void sn2_ref_softmax(const struct sn2_softmax_params* params, const struct sn2_tensor* input,
                      const struct sn2_tensor* output);
-// Copies between two tensors of the same dims (any strides).
+// Copies between two tensors of the same dims (any strides; rank-4 channel views too).
 void sn2_ref_copy(const struct sn2_tensor* input, const struct sn2_tensor* output);
 void sn2_ref_concat(uint32_t axis, const struct sn2_tensor* inputs, uint32_t input_count,
                     const struct sn2_tensor* output);
@@ -78,6 +78,11 @@ static inline ptrdiff_t sn2_offset_of(uint32_t rank, const ptrdiff_t* strides,
   ptrdiff_t offset = 0;
   for (uint32_t d = 0; d < rank; d++) offset += (ptrdiff_t)index[d] * strides[d];
   return offset;
+}
+
+// Offset of channel c within a pixel of a rank-4 tensor (through its slot table, if any).
+static inline size_t sn2_channel_slot(const struct sn2_tensor* t, uint32_t c) {
+  return t->channel_slots ? t->channel_slots[c] : c;
 }
 
 // Pointer to pixel (n, y, x) of a tensor.

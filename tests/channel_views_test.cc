@@ -1,0 +1,127 @@
+// Zero-copy channel views: graphs run with views and with copies must agree, and the views
+// must actually remove the copies.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <functional>
+
+#include "engine/src/engine.h"
+#include "graph/builder.h"
+#include "test_util.h"
+
+namespace {
+
+// Builds the same graph twice and runs it with and without views; returns max relative error
+// and fills the plan stats of the view run.
+double CompareViews(const std::function<sn2_graph*()>& make, sn2_plan_stats* with_views,
+                    uint32_t extra_flags = SN2_FLAG_REFERENCE) {
+  sn2_model_t a = nullptr, b = nullptr;
+  sn2_options on{}, off{};
+  on.flags = extra_flags;
+  off.flags = extra_flags | SN2_FLAG_NO_CHANNEL_VIEWS;
+  EXPECT_EQ(sn2_model_create_from_graph(make(), &on, &a), sn2_status_success) << sn2_last_error();
+  EXPECT_EQ(sn2_model_create_from_graph(make(), &off, &b), sn2_status_success) << sn2_last_error();
+  ModelPtr pa(a), pb(b);
+  if (!a || !b) return 1.0;
+  EXPECT_EQ(sn2_model_get_stats(a, with_views), sn2_status_success);
+  const auto input = PatternInput(Elements(InputShape(a)), 5);
+  return RelativeMaxError(RunModel(a, input), RunModel(b, input));
+}
+
+sn2_graph* Build(uint32_t c, uint32_t hw, const std::function<uint32_t(sn2_builder*, uint32_t)>& body) {
+  sn2_builder b;
+  uint32_t x;
+  EXPECT_EQ(sn2_builder_init(&b, 11, {1, hw, hw, c}, &x), sn2_status_success);
+  x = body(&b, x);
+  sn2_graph* g = nullptr;
+  EXPECT_EQ(sn2_builder_finish(&b, x, &g), sn2_status_success) << sn2_last_error();
+  return g;
+}
+
+TEST(ChannelViews, ShuffleIntoPointwiseConv) {
+  sn2_plan_stats stats{};
+  double err = CompareViews([] {
+    return Build(8, 3, [](sn2_builder* b, uint32_t x) {
+      x = sn2_build_conv(b, "pw0", x, 8, 1, 1, 0, 1, true);
+      x = sn2_build_channel_shuffle(b, "shuffle", x, 2);
+      return sn2_build_conv(b, "pw1", x, 6, 1, 1, 0, 1, true);
+    });
+  }, &stats);
+  EXPECT_LE(err, 1e-6);
+  EXPECT_EQ(stats.copy_bytes, 0u);
+}
+
+TEST(ChannelViews, StrideTwoUnit) {
+  sn2_plan_stats stats{};
+  double err = CompareViews([] {
+    return Build(8, 6, [](sn2_builder* b, uint32_t x) {
+      x = sn2_build_conv(b, "stem", x, 8, 1, 1, 0, 1, true);
+      x = sn2_build_shufflenet_v2_unit(b, "unit", x, 12, 2);
+      return sn2_build_conv(b, "head", x, 4, 1, 1, 0, 1, true);
+    });
+  }, &stats);
+  EXPECT_LE(err, 1e-6);
+  EXPECT_EQ(stats.copy_bytes, 0u);
+}
+
+TEST(ChannelViews, StrideOneUnit) {
+  sn2_plan_stats stats{};
+  double err = CompareViews([] {
+    return Build(8, 4, [](sn2_builder* b, uint32_t x) {
+      x = sn2_build_conv(b, "stem", x, 8, 1, 1, 0, 1, true);
+      x = sn2_build_shufflenet_v2_unit(b, "unit", x, 8, 1);
+      return sn2_build_conv(b, "head", x, 4, 1, 1, 0, 1, true);
+    });
+  }, &stats);
+  EXPECT_LE(err, 1e-6);
+  EXPECT_EQ(stats.copy_bytes, 0u);
+}
+
+TEST(ChannelViews, StageOfUnits) {
+  sn2_plan_stats stats{};
+  double err = CompareViews([] {
+    return Build(6, 8, [](sn2_builder* b, uint32_t x) {
+      x = sn2_build_conv(b, "stem", x, 6, 1, 1, 0, 1, true);
+      x = sn2_build_shufflenet_v2_unit(b, "u0", x, 10, 2);
+      for (int i = 1; i < 5; i++) {
+        char name[8];
+        snprintf(name, sizeof name, "u%d", i);
+        x = sn2_build_shufflenet_v2_unit(b, name, x, 10, 1);
+      }
+      return sn2_build_conv(b, "head", x, 4, 1, 1, 0, 1, true);
+    });
+  }, &stats);
+  EXPECT_LE(err, 1e-6);
+  EXPECT_EQ(stats.copy_bytes, 0u);
+}
+
+TEST(ChannelViews, AShuffleThatIsTheGraphOutputIsMaterialized) {
+  sn2_plan_stats stats{};
+  double err = CompareViews([] {
+    return Build(8, 3, [](sn2_builder* b, uint32_t x) {
+      x = sn2_build_conv(b, "pw0", x, 8, 1, 1, 0, 1, true);
+      return sn2_build_channel_shuffle(b, "shuffle", x, 2);
+    });
+  }, &stats);
+  EXPECT_EQ(err, 0.0);
+  EXPECT_EQ(stats.copy_bytes, 8u * 9 * 4);
+}
+
+class WholeNetwork : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(WholeNetwork, ViewsMatchCopies) {
+  for (uint32_t flags : {uint32_t(SN2_FLAG_REFERENCE), 0u}) {
+    sn2_plan_stats stats{};
+    double err = CompareViews([] {
+      sn2_graph* g = nullptr;
+      EXPECT_EQ(sn2_build_builtin(GetParam(), 4, &g), sn2_status_success);
+      return g;
+    }, &stats, flags);
+    EXPECT_LE(err, 1e-4) << GetParam() << " flags " << flags;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Builtins, WholeNetwork,
+                         ::testing::Values("shufflenet_v2_x0_5", "shufflenet_v1_g3"));
+
+}  // namespace
