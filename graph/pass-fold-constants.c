@@ -33,7 +33,7 @@ enum sn2_status sn2_pass_fold_constants(struct sn2_graph* graph) {
       tensors[node->input_count + o] = sn2_make_tensor(v->rank, v->dims, v->data);
     }
     if (status == sn2_status_success) {
-      const struct sn2_op_context context = {node, tensors, tensors + node->input_count};
+      const struct sn2_op_context context = {node, tensors, tensors + node->input_count, NULL};
       sn2_reference_backend(node->type)->run(&context, NULL, NULL);
       for (uint32_t o = 0; o < node->output_count; o++) graph->values[node->outputs[o]].producer = SN2_INVALID_ID;
       remove[n] = true;

@@ -8,6 +8,7 @@
 
 #include "graph/ir.h"
 #include "kernels/op-params.h"
+#include "sn2.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -18,6 +19,7 @@ struct sn2_op_context {
   const struct sn2_node* node;
   const struct sn2_tensor* inputs;   // node->input_count
   const struct sn2_tensor* outputs;  // node->output_count
+  const void* kernel_data;           // the backend's kernel_data
 };
 
 struct sn2_op_backend {
@@ -28,6 +30,7 @@ struct sn2_op_backend {
   // Runs the op; allocates nothing.
   void (*run)(const struct sn2_op_context* context, void* state, pthreadpool_t threadpool);
   void (*destroy)(void* state);
+  const void* kernel_data;  // what a backend family tells its functions apart by (or NULL)
 };
 
 // Ops that move no data (channel views) run nothing.
@@ -38,6 +41,9 @@ const struct sn2_op_backend* sn2_reference_backend(enum sn2_op_type type);
 
 // The XNNPACK backend for this node, or NULL where XNNPACK has no operator for it.
 const struct sn2_op_backend* sn2_xnnpack_backend(const struct sn2_node* node);
+
+// The pointwise gather/scatter backend for an ISA path, or NULL where this build has none.
+const struct sn2_op_backend* sn2_pwconv_backend(enum sn2_isa isa);
 
 // Initialises XNNPACK once per process; fails (invalid_state) where XNNPACK cannot run.
 enum sn2_status sn2_xnnpack_initialize(void);

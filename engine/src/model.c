@@ -47,9 +47,16 @@ static const struct sn2_op_backend* choose_backend(const struct sn2_model* model
   const struct sn2_node* node = &model->graph->nodes[n];
   if (model->views.is_view[n]) return sn2_view_backend();
   const int reference = (model->options.flags & SN2_FLAG_REFERENCE) || model->isa == sn2_isa_scalar;
-  const struct sn2_op_backend* backend =
-      reference || !plain_access(model, n) ? NULL : sn2_xnnpack_backend(node);
-  return backend ? backend : sn2_reference_backend(node->type);
+  if (reference) return sn2_reference_backend(node->type);
+  if (plain_access(model, n)) {
+    const struct sn2_op_backend* backend = sn2_xnnpack_backend(node);
+    if (backend) return backend;
+  } else if (node->type == sn2_op_conv2d && sn2_conv_is_pointwise(&node->params.conv2d)) {
+    // A 1x1 conv reading or writing a channel view: the gather/scatter kernel of this ISA.
+    const struct sn2_op_backend* backend = sn2_pwconv_backend(model->isa);
+    if (backend) return backend;
+  }
+  return sn2_reference_backend(node->type);
 }
 
 // One buffer per root (a value that owns storage), alive while any value inside it is.

@@ -117,6 +117,7 @@ enum sn2_status sn2_session_create(sn2_model_t model, uint32_t threads,
     op->context.outputs = io;
     io += node->output_count;
     op->context.node = node;
+    op->context.kernel_data = op->plan->backend->kernel_data;
     if (op->plan->backend->create) {
       status = op->plan->backend->create(&op->context, session->threadpool, &op->state);
       if (status != sn2_status_success) goto error;

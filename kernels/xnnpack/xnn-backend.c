@@ -130,14 +130,14 @@ static enum sn2_status create_fully_connected(const struct sn2_op_context* c, pt
 }
 
 static const struct sn2_op_backend conv2d_backend = {
-    "xnnpack:convolution2d_nhwc_f32", create_conv2d, run_operator, delete_operator};
+    "xnnpack:convolution2d_nhwc_f32", create_conv2d, run_operator, delete_operator, NULL};
 static const struct sn2_op_backend max_pool_backend = {
-    "xnnpack:max_pooling2d_nhwc_f32", create_max_pool, run_operator, delete_operator};
+    "xnnpack:max_pooling2d_nhwc_f32", create_max_pool, run_operator, delete_operator, NULL};
 static const struct sn2_op_backend global_avg_pool_backend = {
     "xnnpack:global_average_pooling_nwc_f32", create_global_avg_pool, run_operator,
-    delete_operator};
+    delete_operator, NULL};
 static const struct sn2_op_backend fully_connected_backend = {
-    "xnnpack:fully_connected_nc_f32", create_fully_connected, run_operator, delete_operator};
+    "xnnpack:fully_connected_nc_f32", create_fully_connected, run_operator, delete_operator, NULL};
 
 const struct sn2_op_backend* sn2_xnnpack_backend(const struct sn2_node* node) {
   switch (node->type) {

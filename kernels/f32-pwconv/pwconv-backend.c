@@ -1,0 +1,114 @@
+// The pointwise gather/scatter kernels as an op backend: weights packed per session for the
+// kernel's NR, pixels split over the thread pool in tiles of MR (each tile writes only its own
+// pixels, so results do not depend on the thread count).
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/src/error.h"
+#include "kernels/backend.h"
+#include "kernels/config/pwconv-config.h"
+
+struct pwconv_state {
+  const struct sn2_pwconv_config* config;
+  float* packed;
+  uint32_t* identity_slots;
+  const uint32_t* input_slots;
+  const uint32_t* output_slots;
+  const float* input;
+  float* output;
+  size_t input_stride, output_stride, pixels, k, n;
+  struct sn2_f32_minmax_params params;
+};
+
+static void destroy(void* state) {
+  struct pwconv_state* s = state;
+  if (!s) return;
+  free(s->packed);
+  free(s->identity_slots);
+  free(s);
+}
+
+static enum sn2_status create(const struct sn2_op_context* c, pthreadpool_t pool, void** state_out) {
+  (void)pool;
+  const struct sn2_conv2d_params* p = &c->node->params.conv2d;
+  const struct sn2_tensor* in = &c->inputs[0];
+  const struct sn2_tensor* out = &c->outputs[0];
+  struct pwconv_state* s = calloc(1, sizeof *s);
+  if (!s) return sn2_error(sn2_status_out_of_memory, "node %s: out of memory", c->node->name);
+  s->config = c->kernel_data;
+  s->k = p->input_channels;
+  s->n = p->output_channels;
+  s->pixels = (size_t)out->shape.n * out->shape.h * out->shape.w;
+  s->input = in->data;
+  s->output = out->data;
+  s->input_stride = in->pixel_stride;
+  s->output_stride = out->pixel_stride;
+  s->output_slots = out->channel_slots;
+  s->params = (struct sn2_f32_minmax_params){p->output_min, p->output_max};
+  s->packed = malloc(sn2_f32_pwconv_packed_size(s->k, s->n, s->config->nr) * sizeof(float));
+  if (!in->channel_slots) s->identity_slots = malloc(s->k * sizeof(uint32_t));
+  if (!s->packed || (!in->channel_slots && !s->identity_slots)) {
+    destroy(s);
+    return sn2_error(sn2_status_out_of_memory, "node %s: out of memory", c->node->name);
+  }
+  for (size_t q = 0; !in->channel_slots && q < s->k; q++) s->identity_slots[q] = (uint32_t)q;
+  s->input_slots = in->channel_slots ? in->channel_slots : s->identity_slots;
+  sn2_f32_pwconv_pack(s->k, s->n, s->config->nr, p->weights, p->bias, s->packed);
+  *state_out = s;
+  return sn2_status_success;
+}
+
+static void run_tile(void* context, size_t tile) {
+  const struct pwconv_state* s = context;
+  const size_t mr = s->config->mr;
+  const size_t first = tile * mr;
+  const size_t rows = s->pixels - first < mr ? s->pixels - first : mr;
+  const float* inputs[8];
+  float* outputs[8];
+  for (size_t r = 0; r < mr; r++) {
+    const size_t pixel = first + (r < rows ? r : rows - 1);
+    inputs[r] = s->input + pixel * s->input_stride;
+    outputs[r] = s->output + pixel * s->output_stride;
+  }
+  s->config->ukernel(rows, s->k, s->n, inputs, s->input_slots, s->packed, outputs,
+                     s->output_slots, &s->params);
+}
+
+static void run(const struct sn2_op_context* c, void* state, pthreadpool_t pool) {
+  (void)c;
+  const struct pwconv_state* s = state;
+  const size_t tiles = (s->pixels + s->config->mr - 1) / s->config->mr;
+  pthreadpool_parallelize_1d(pool, run_tile, state, tiles, 0);
+}
+
+// The kernels this build has, best first per ISA; the backends point at their rows.
+#if SN2_ARCH_X86
+static const struct sn2_pwconv_config configs[] = {
+    {sn2_f32_pwconv_minmax_ukernel_4x64__avx512f, 4, 64, sn2_isa_avx512f,
+     "sn2:f32_pwconv_4x64__avx512f"},
+    {sn2_f32_pwconv_minmax_ukernel_4x16__avx2, 4, 16, sn2_isa_avx2, "sn2:f32_pwconv_4x16__avx2"},
+};
+static const struct sn2_op_backend backends[] = {
+    {"sn2:f32_pwconv_4x64__avx512f", create, run, destroy, &configs[0]},
+    {"sn2:f32_pwconv_4x16__avx2", create, run, destroy, &configs[1]},
+};
+#define CONFIG_COUNT (sizeof configs / sizeof configs[0])
+#else
+static const struct sn2_pwconv_config* const configs = NULL;
+static const struct sn2_op_backend* const backends = NULL;
+#define CONFIG_COUNT 0
+#endif
+
+const struct sn2_pwconv_config* sn2_get_pwconv_config(enum sn2_isa isa) {
+  for (size_t i = 0; i < CONFIG_COUNT; i++) {
+    if (configs[i].isa == isa) return &configs[i];
+  }
+  return NULL;
+}
+
+const struct sn2_op_backend* sn2_pwconv_backend(enum sn2_isa isa) {
+  for (size_t i = 0; i < CONFIG_COUNT; i++) {
+    if (configs[i].isa == isa) return &backends[i];
+  }
+  return NULL;
+}

@@ -1,0 +1,22 @@
+#include <string.h>
+
+#include "kernels/f32-pwconv/pwconv.h"
+
+size_t sn2_f32_pwconv_packed_size(size_t k, size_t n, size_t nr) {
+  const size_t blocks = (n + nr - 1) / nr;
+  return blocks * nr * (k + 1);
+}
+
+void sn2_f32_pwconv_pack(size_t k, size_t n, size_t nr, const float* weights, const float* bias,
+                         float* packed) {
+  const size_t blocks = (n + nr - 1) / nr;
+  memset(packed, 0, blocks * nr * (k + 1) * sizeof *packed);
+  for (size_t b = 0; b < blocks; b++) {
+    float* block = packed + b * nr * (k + 1);
+    for (size_t j = 0; j < nr && b * nr + j < n; j++) {
+      const size_t o = b * nr + j;
+      block[j] = bias ? bias[o] : 0.0f;
+      for (size_t q = 0; q < k; q++) block[(q + 1) * nr + j] = weights[o * k + q];
+    }
+  }
+}

@@ -1,0 +1,52 @@
+// Pointwise (1x1) convolution micro-kernels that read input channels through a slot table
+// (gather) and write output channels contiguously or through a slot table (scatter): the
+// kernels that let a 1x1 conv consume and produce zero-copy channel views.
+//
+// One call computes `rows` (1..MR) pixels and all n output channels:
+//   out[r][out_slot(j)] = clamp(bias[j] + sum_k in[r][in_slots[k]] * w[k][j])
+// with weights packed by sn2_f32_pwconv_pack for the kernel's NR.
+#ifndef SN2_KERNELS_F32_PWCONV_PWCONV_H
+#define SN2_KERNELS_F32_PWCONV_PWCONV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct sn2_f32_minmax_params {
+  float min, max;
+};
+
+typedef void (*sn2_f32_pwconv_ukernel_fn)(
+    size_t rows, size_t k, size_t n,
+    const float* const* input_rows,   // MR pixel pointers (tail rows repeat the last one)
+    const uint32_t* input_slots,      // k channel offsets within an input pixel
+    const float* packed,              // from sn2_f32_pwconv_pack
+    float* const* output_rows,        // MR pixel pointers
+    const uint32_t* output_slots,     // n channel offsets, or NULL: contiguous
+    const struct sn2_f32_minmax_params* params);
+
+// Packed size in floats, and the packing: for each block of NR output channels, the bias block
+// then k rows of NR weights; padded with zeros past n. `weights` is [n][k].
+size_t sn2_f32_pwconv_packed_size(size_t k, size_t n, size_t nr);
+void sn2_f32_pwconv_pack(size_t k, size_t n, size_t nr, const float* weights, const float* bias,
+                         float* packed);
+
+#define SN2_PWCONV_UKERNELS(X)                                            \
+  X(sn2_f32_pwconv_minmax_ukernel_4x64__avx512f, 4, 64, sn2_isa_avx512f) \
+  X(sn2_f32_pwconv_minmax_ukernel_4x16__avx2, 4, 16, sn2_isa_avx2)
+
+#define SN2_DECLARE_PWCONV(fn, mr, nr, isa)                                                  \
+  void fn(size_t rows, size_t k, size_t n, const float* const* input_rows,                 \
+          const uint32_t* input_slots, const float* packed, float* const* output_rows,     \
+          const uint32_t* output_slots, const struct sn2_f32_minmax_params* params);
+SN2_PWCONV_UKERNELS(SN2_DECLARE_PWCONV)
+#undef SN2_DECLARE_PWCONV
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif  // SN2_KERNELS_F32_PWCONV_PWCONV_H
