@@ -278,9 +278,11 @@ static enum sn2_status read_tensor(struct importer* im, const Onnx__TensorProto*
   }
   if ((raw && raw_size != count * esize) || (!raw && typed_count != count)) {
     free(external);
+    char need[64] = "";
+    if (raw) snprintf(need, sizeof need, " (%zu bytes)", count * esize);
     return fail(im, sn2_status_invalid_model,
-                "tensor %s: holds %zu %s, its shape needs %zu elements", name,
-                raw ? raw_size : typed_count, raw ? "bytes" : "values", raw ? count * esize : count);
+                "tensor %s: holds %zu %s; its shape needs %zu elements%s", name,
+                raw ? raw_size : typed_count, raw ? "bytes" : "values", count, need);
   }
   const size_t alloc = count ? count : 1;
   if (e->is_float) {
