@@ -82,3 +82,22 @@ void sn2_graph_value_lifetimes(const struct sn2_graph* graph, struct sn2_usage_r
   }
   if (graph->node_count) records[graph->output].last_node = graph->node_count - 1;
 }
+
+size_t sn2_memory_lower_bound(const struct sn2_usage_record* records, uint32_t count,
+                              size_t alignment) {
+  uint32_t last = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    if (records[i].size && records[i].last_node > last) last = records[i].last_node;
+  }
+  size_t bound = 0;
+  for (uint32_t t = 0; t <= last; t++) {
+    size_t live = 0;
+    for (uint32_t i = 0; i < count; i++) {
+      if (records[i].size && records[i].first_node <= t && t <= records[i].last_node) {
+        live += (records[i].size + alignment - 1) & ~(alignment - 1);
+      }
+    }
+    if (live > bound) bound = live;
+  }
+  return bound;
+}

@@ -24,6 +24,10 @@ struct sn2_usage_record {
 enum sn2_status sn2_memory_plan(struct sn2_usage_record* records, uint32_t count,
                                 size_t alignment, size_t* arena_size_out);
 
+// The least any placement needs: the largest total size of records alive at one node.
+size_t sn2_memory_lower_bound(const struct sn2_usage_record* records, uint32_t count,
+                              size_t alignment);
+
 // Fills records[graph->value_count] with each value's lifetime and float size. The graph input
 // lives from node 0, the graph output to the last node.
 void sn2_graph_value_lifetimes(const struct sn2_graph* graph, struct sn2_usage_record* records);

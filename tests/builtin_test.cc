@@ -139,6 +139,9 @@ TEST_P(BuiltinModel, ShapesAndPlanStats) {
   // with reuse, far less than the sum of all of them.
   EXPECT_GE(stats.arena_bytes, 24u * 112 * 112 * 4);
   EXPECT_LT(stats.arena_bytes, stats.mac_bytes / 4);
+  // The plan is within 5 % of the most bytes ever alive at once (no plan can do better).
+  EXPECT_GE(stats.arena_bytes, stats.arena_lower_bound_bytes);
+  EXPECT_LE(stats.arena_bytes, stats.arena_lower_bound_bytes * 105 / 100);
 }
 
 TEST_P(BuiltinModel, SameSeedSameBitsOtherSeedOtherBits) {

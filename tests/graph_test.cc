@@ -188,6 +188,12 @@ TEST(MemoryPlan, ExactOffsetsOnSyntheticLifetimes) {
   EXPECT_EQ(r[2].offset, 128u);
   EXPECT_EQ(r[3].offset, 0u);
   EXPECT_EQ(arena, 192u);
+  EXPECT_EQ(sn2_memory_lower_bound(r, 4, 64), 192u);  // A + B at node 1
+}
+
+TEST(MemoryPlan, LowerBoundCountsAlignedLiveBytes) {
+  sn2_usage_record r[3] = {{0, 5, 10, 0}, {2, 3, 100, 0}, {4, 6, 0, 0}};
+  EXPECT_EQ(sn2_memory_lower_bound(r, 3, 64), 64u + 128u);
 }
 
 TEST(MemoryPlan, AlignsEveryOffset) {

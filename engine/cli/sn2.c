@@ -254,11 +254,13 @@ static int command_inspect(const struct cli* cli, sn2_model_t model) {
     printf("{\"model\": ");
     print_json_string(cli->models[0]);
     printf(", \"isa\": \"%s\", \"macs\": %llu, \"mac_bytes\": %llu, \"copy_bytes\": %llu, "
-           "\"arena_bytes\": %llu, \"weight_bytes\": %llu, \"op_count\": %u, \"ops\": [",
+           "\"arena_bytes\": %llu, \"arena_lower_bound_bytes\": %llu, \"weight_bytes\": %llu, "
+           "\"op_count\": %u, \"ops\": [",
            sn2_isa_name(model->isa), (unsigned long long)stats.macs,
            (unsigned long long)stats.mac_bytes, (unsigned long long)stats.copy_bytes,
-           (unsigned long long)stats.arena_bytes, (unsigned long long)stats.weight_bytes,
-           stats.op_count);
+           (unsigned long long)stats.arena_bytes,
+           (unsigned long long)stats.arena_lower_bound_bytes,
+           (unsigned long long)stats.weight_bytes, stats.op_count);
     for (uint32_t i = 0; i < stats.op_count; i++) {
       struct sn2_op_info op;
       sn2_model_get_op_info(model, i, &op);

@@ -137,6 +137,7 @@ struct sn2_plan_stats {
   uint64_t mac_bytes;     // memory access cost, paper's model: inputs + outputs + weights, bytes
   uint64_t copy_bytes;    // bytes moved by ops that only relocate data (split, concat, shuffle)
   uint64_t arena_bytes;   // one session's activation arena
+  uint64_t arena_lower_bound_bytes;  // the most bytes alive at once: no plan can use less
   uint64_t weight_bytes;  // parameters held by the model
   uint32_t op_count;
 };

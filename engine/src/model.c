@@ -91,6 +91,8 @@ static enum sn2_status plan_memory(struct sn2_model* model) {
     }
   }
   size_t arena = 0;
+  model->stats.arena_lower_bound_bytes =
+      sn2_memory_lower_bound(roots, graph->value_count, SN2_ARENA_ALIGNMENT);
   enum sn2_status status = sn2_memory_plan(roots, graph->value_count, SN2_ARENA_ALIGNMENT, &arena);
   for (uint32_t v = 0; status == sn2_status_success && v < graph->value_count; v++) {
     model->value_offsets[v] = roots[model->views.root[v]].offset;
