@@ -9,6 +9,9 @@ enum sn2_status sn2_optimize_graph(struct sn2_graph* graph) {
       // Removing redundant clamps (a QDQ model has one around every reshape) exposes patterns.
       sn2_pass_fuse_clamp,
       sn2_pass_recognize_channel_shuffle,
+      sn2_pass_recognize_nhwc_channel_shuffle,
+      sn2_pass_cancel_transposes,
+      sn2_pass_cancel_transposes,
       sn2_pass_fuse_clamp,
       sn2_pass_remove_dead_nodes,
   };

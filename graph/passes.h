@@ -28,6 +28,15 @@ enum sn2_status sn2_pass_fuse_clamp(struct sn2_graph* graph);
 // ChannelShuffle(g).
 enum sn2_status sn2_pass_recognize_channel_shuffle(struct sn2_graph* graph);
 
+// The NHWC form: Reshape [N,H,W,C] -> [N,H,W,g,C/g], Transpose (0,1,2,4,3), Reshape -> [N,H,W,C]
+// becomes Transpose to NCHW, ChannelShuffle(g), Transpose to NHWC (which then cancel against
+// the layout transposes around them).
+enum sn2_status sn2_pass_recognize_nhwc_channel_shuffle(struct sn2_graph* graph);
+
+// Transpose of a transpose becomes one transpose (or none); a split whose parts are all
+// transposed back moves below the transpose.
+enum sn2_status sn2_pass_cancel_transposes(struct sn2_graph* graph);
+
 // All of the above, in order.
 enum sn2_status sn2_optimize_graph(struct sn2_graph* graph);
 

@@ -258,6 +258,60 @@ TEST(PassChannelShuffle, OtherPermutationsAreLeftAlone) {
   EXPECT_EQ(r.error, 0.0);
 }
 
+// The tf2onnx form of a Keras shuffle + split: NHWC code between layout transposes.
+sn2_graph* KerasShuffleSplit() {
+  sn2_graph* g = NewGraph();
+  const uint32_t x = Input(g, {1, 6, 2, 3});
+  sn2_node_params to_nhwc{}, r1{}, swap{}, r2{}, to_nchw{};
+  to_nhwc.transpose = {{0, 2, 3, 1}};
+  r1.reshape = {5, {1, 2, 3, 2, 3}};
+  swap.transpose = {{0, 1, 2, 4, 3}};
+  r2.reshape = {4, {1, 2, 3, 6}};
+  to_nchw.transpose = {{0, 3, 1, 2}};
+  uint32_t v = Node(g, sn2_op_transpose, "to_nhwc", {x}, to_nhwc);
+  v = Node(g, sn2_op_reshape, "r1", {v}, r1);
+  v = Node(g, sn2_op_transpose, "swap", {v}, swap);
+  v = Node(g, sn2_op_reshape, "r2", {v}, r2);
+  sn2_node_params split{};
+  split.axis.axis = 3;
+  const uint32_t sizes[2] = {3, 3};
+  uint32_t parts[2];
+  EXPECT_EQ(sn2_graph_add_node(g, sn2_op_split, "split", &v, 1, &split, 2, sizes, parts), sn2_status_success);
+  const uint32_t a = Node(g, sn2_op_transpose, "back0", {parts[0]}, to_nchw);
+  const uint32_t b = Node(g, sn2_op_transpose, "back1", {parts[1]}, to_nchw);
+  sn2_node_params cat{};
+  cat.axis.axis = 1;
+  return Finish(g, Node(g, sn2_op_concat, "cat", {b, a}, cat));
+}
+
+TEST(PassTransposes, KerasShuffleAndSplitLoseEveryTranspose) {
+  auto both = [](sn2_graph* g) {
+    sn2_status s = sn2_pass_recognize_nhwc_channel_shuffle(g);
+    if (s == sn2_status_success) s = sn2_pass_cancel_transposes(g);
+    if (s == sn2_status_success) s = sn2_pass_cancel_transposes(g);
+    return s;
+  };
+  auto r = RunWithAndWithout(KerasShuffleSplit, both);
+  EXPECT_EQ(r.nodes_before, 8u);
+  EXPECT_EQ(r.types_after, (std::vector<sn2_op_type>{sn2_op_channel_shuffle, sn2_op_split, sn2_op_concat}));
+  EXPECT_EQ(r.error, 0.0);
+}
+
+TEST(PassTransposes, TransposesThatDoNotCancelMerge) {
+  auto make = [] {
+    sn2_graph* g = NewGraph();
+    const uint32_t x = Input(g, {2, 3, 4});
+    sn2_node_params a{}, b{};
+    a.transpose = {{1, 2, 0}};
+    b.transpose = {{1, 0, 2}};
+    const uint32_t v = Node(g, sn2_op_transpose, "a", {x}, a);
+    return Finish(g, Node(g, sn2_op_transpose, "b", {v}, b));
+  };
+  auto r = RunWithAndWithout(make, sn2_pass_cancel_transposes);
+  EXPECT_EQ(r.nodes_after, 1u);
+  EXPECT_EQ(r.error, 0.0);
+}
+
 TEST(OptimizeGraph, WholeShuffleNetV2KeepsItsOutputs) {
   auto make = [] {
     sn2_graph* g = nullptr;

@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""Export the seed's TF2/Keras ShuffleNet V2 (../shared/seed/shufflenet_v2_seed.md, as written
+there) to ONNX with tf2onnx, with seeded random weights and BatchNorm statistics, plus an
+input and Keras's output: the check that sn2 runs the Keras variant.
+
+Dev-time only (PyPI: tensorflow-cpu, tf2onnx). The model code is the seed's, read from the
+design note at run time (this script only extracts and executes its Keras block).
+  python3 tools/export_keras.py --width x1_0 --out DIR
+writes DIR/model.onnx, DIR/input.f32 (NHWC), DIR/output.f32 and prints a summary.
+"""
+import argparse
+import json
+import os
+import textwrap
+
+import numpy as np
+import tensorflow as tf
+import tf2onnx
+
+
+def seed_keras_code(seed_path):
+    text = open(seed_path, encoding="utf-8").read()
+    start = text.rindex("\n", 0, text.index("import tensorflow as tf")) + 1
+    end = text.rindex("\n", 0, text.index("```", start))
+    return textwrap.dedent(text[start:end])
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seed-note", default=os.path.join(here, "..", "..", "shared", "seed", "shufflenet_v2_seed.md"))
+    ap.add_argument("--width", default="x1_0", choices=["x0_5", "x1_0", "x2_0"])
+    ap.add_argument("--opset", type=int, default=13)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+
+    code = seed_keras_code(args.seed_note)
+    scope = {}
+    exec(compile(code, "shufflenet_v2_seed.md (Keras)", "exec"), scope)
+    model = scope["shufflenet_v2_" + args.width](num_classes=1000)
+    rng = np.random.default_rng(args.seed)
+    # Random weights in every variable; BatchNorm moving statistics in realistic ranges.
+    for v in model.variables:
+        name, shape = getattr(v, "path", v.name), v.shape
+        if "moving_mean" in name:
+            v.assign(rng.uniform(-0.2, 0.2, shape).astype("float32"))
+        elif "moving_variance" in name:
+            v.assign(rng.uniform(0.5, 1.5, shape).astype("float32"))
+        elif "gamma" in name:
+            v.assign(rng.uniform(0.7, 1.3, shape).astype("float32"))
+        elif "beta" in name:
+            v.assign(rng.uniform(-0.2, 0.2, shape).astype("float32"))
+        else:
+            fan_in = int(np.prod(shape[:-1])) if len(shape) > 1 else int(shape[0])
+            bound = np.sqrt(6.0 / max(fan_in, 1))
+            v.assign(rng.uniform(-bound, bound, shape).astype("float32"))
+    x = rng.uniform(-2, 2, (1, 224, 224, 3)).astype("float32")
+    y = model(x, training=False).numpy()
+    os.makedirs(args.out, exist_ok=True)
+    spec = (tf.TensorSpec((1, 224, 224, 3), tf.float32, name="input"),)
+    tf2onnx.convert.from_keras(model, input_signature=spec, opset=args.opset,
+                               output_path=os.path.join(args.out, "model.onnx"))
+    x.tofile(os.path.join(args.out, "input.f32"))
+    y.astype("<f4").tofile(os.path.join(args.out, "output.f32"))
+    print(json.dumps({"width": args.width, "opset": args.opset, "tensorflow": tf.__version__,
+                      "tf2onnx": tf2onnx.__version__, "output_shape": list(y.shape)}))
+
+
+if __name__ == "__main__":
+    main()
