@@ -76,7 +76,18 @@ static enum sn2_status reset(struct planner* p) {
     for (uint32_t k = 0; k < c; k++) p->v->slots[v][k] = k;
   }
   memset(p->v->is_view, 0, g->node_count * sizeof *p->v->is_view);
+  p->v->input_alias = SN2_INVALID_ID;
   return sn2_status_success;
+}
+
+static bool is_input_to_nchw(const struct planner* p, const struct sn2_node* node) {
+  static const uint32_t to_nchw[4] = {0, 3, 1, 2};
+  const struct sn2_graph* g = p->graph;
+  if (node->type != sn2_op_transpose || node->inputs[0] != g->input ||
+      g->values[g->input].rank != 4 || p->consumers[g->input] != 1 || node->outputs[0] == g->output) {
+    return false;
+  }
+  return memcmp(node->params.transpose.perm, to_nchw, sizeof to_nchw) == 0;
 }
 
 static bool relocatable(const struct planner* p, uint32_t x) {
@@ -207,6 +218,11 @@ static enum sn2_status assign(struct planner* p) {
   for (uint32_t n = 0; n < g->node_count && status == sn2_status_success; n++) {
     const struct sn2_node* node = &g->nodes[n];
     if (p->no_view[n]) continue;
+    if (is_input_to_nchw(p, node)) {
+      p->v->input_alias = node->outputs[0];
+      p->v->is_view[n] = true;
+      continue;
+    }
     if (node->type == sn2_op_reshape && reshape_keeps_storage(p, node)) {
       const uint32_t y = node->outputs[0];
       p->v->root[y] = p->v->root[node->inputs[0]];

@@ -33,6 +33,10 @@ struct sn2_channel_views {
                          // slot of the contiguous range it reads; UINT32_MAX otherwise
   uint32_t* write_offset; // per node: for a depthwise conv that absorbed one, the first slot of
                           // the range it writes in physical order; UINT32_MAX otherwise
+  // A channels-last model input whose only reader transposes it to N, C, H, W: that value's
+  // storage is the caller's buffer layout, so the input is loaded straight into it and the
+  // transpose is a view. SN2_INVALID_ID otherwise.
+  uint32_t input_alias;
 };
 
 // Plans the views; with `enable` false every value owns a plain buffer (the copy ablation).

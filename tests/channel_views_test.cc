@@ -2,7 +2,10 @@
 // must actually remove the copies.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <functional>
 
 #include "engine/src/engine.h"
@@ -105,6 +108,45 @@ TEST(ChannelViews, AShuffleThatIsTheGraphOutputIsMaterialized) {
   }, &stats);
   EXPECT_EQ(err, 0.0);
   EXPECT_EQ(stats.copy_bytes, 8u * 9 * 4);
+}
+
+// A channels-last model (as tf2onnx exports Keras): input [N, H, W, C], transposed to NCHW.
+sn2_graph* ChannelsLastInput() {
+  sn2_graph* g = nullptr;
+  EXPECT_EQ(sn2_graph_create(&g), sn2_status_success);
+  const uint32_t dims[4] = {1, 3, 4, 2};
+  uint32_t x, t, y;
+  EXPECT_EQ(sn2_graph_add_input(g, "x", 4, dims, &x), sn2_status_success);
+  sn2_node_params to_nchw{};
+  to_nchw.transpose = {{0, 3, 1, 2}};
+  EXPECT_EQ(sn2_graph_add_node(g, sn2_op_transpose, "to_nchw", &x, 1, &to_nchw, 1, nullptr, &t),
+            sn2_status_success);
+  sn2_node_params conv{};
+  conv.conv2d = {1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 2, 3, -INFINITY, INFINITY,
+                 static_cast<float*>(malloc(6 * sizeof(float))), nullptr};
+  for (int i = 0; i < 6; i++) conv.conv2d.weights[i] = float(i) - 2.5f;
+  EXPECT_EQ(sn2_graph_add_node(g, sn2_op_conv2d, "conv", &t, 1, &conv, 1, nullptr, &y),
+            sn2_status_success);
+  g->output = y;
+  return g;
+}
+
+TEST(ChannelViews, ChannelsLastInputIsLoadedStraightIntoItsTranspose) {
+  sn2_plan_stats stats{};
+  for (uint32_t flags : {uint32_t(SN2_FLAG_REFERENCE), 0u}) {
+    EXPECT_EQ(CompareViews(ChannelsLastInput, &stats, flags), 0.0);
+    EXPECT_EQ(stats.copy_bytes, 0u);
+  }
+  sn2_model_t model = nullptr;
+  ASSERT_EQ(sn2_model_create_from_graph(ChannelsLastInput(), nullptr, &model), sn2_status_success);
+  ModelPtr owner(model);
+  sn2_session_t session = nullptr;
+  ASSERT_EQ(sn2_session_create(model, 1, &session), sn2_status_success);
+  SessionPtr session_owner(session);
+  std::vector<float> in(24, 1.0f), out(36);
+  EXPECT_EQ(sn2_session_run(session, in.data(), 24, out.data(), 36, SN2_RUN_INPUT_NHWC),
+            sn2_status_invalid_parameter);
+  EXPECT_NE(std::string(sn2_last_error()).find("already channels-last"), std::string::npos);
 }
 
 class WholeNetwork : public ::testing::TestWithParam<const char*> {};

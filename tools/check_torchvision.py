@@ -34,8 +34,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sn2", default=os.path.join(here, "..", "build", "sn2"))
     args = ap.parse_args()
-    print("| width | opset | input | chunk exported as | ops in sn2's plan | max rel. error | top-1 equal |")
-    print("|---|---|---|---|---|---|---|")
+    print("| width | opset | input | chunk exported as | ops in sn2's plan | copy bytes | max rel. error | top-1 equal |")
+    print("|---|---|---|---|---|---|---|---|")
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
         for i, (width, opset, batch, h, w) in enumerate(VARIANTS):
@@ -53,15 +53,16 @@ def main():
             plan = json.loads(inspect)
             ops = {}
             for op in plan["ops"]:
-                ops[op["type"]] = ops.get(op["type"], 0) + 1
+                key = op["type"] + (" (view)" if op["kernel"] == "view" else "")
+                ops[key] = ops.get(key, 0) + 1
             y = np.fromfile(y_path, "<f4").reshape(batch, -1)
             t = np.fromfile(os.path.join(out, "output.f32"), "<f4").reshape(batch, -1)
             err = float(np.abs(y - t).max() / np.abs(t).max())
             same = bool((y.argmax(1) == t.argmax(1)).all())
             ok = ok and err <= 1e-4 and same
             summary = ", ".join(f"{k} {v}" for k, v in sorted(ops.items(), key=lambda kv: -kv[1]))
-            form = "Split" if ops.get("Split") else "Slice"
-            print(f"| {width} | {opset} | {batch}x3x{h}x{w} | {form} | {summary} | {err:.1e} | {same} |")
+            form = "Split" if any(k.startswith("Split") for k in ops) else "Slice"
+            print(f"| {width} | {opset} | {batch}x3x{h}x{w} | {form} | {summary} | {plan['copy_bytes']} | {err:.1e} | {same} |")
     return 0 if ok else 1
 
 

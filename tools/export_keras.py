@@ -33,6 +33,8 @@ def main():
     ap.add_argument("--opset", type=int, default=13)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--check", action="store_true", help="run sn2 on the export and compare")
+    ap.add_argument("--sn2", default=os.path.join(here, "..", "build", "sn2"))
     args = ap.parse_args()
 
     code = seed_keras_code(args.seed_note)
@@ -63,8 +65,25 @@ def main():
                                output_path=os.path.join(args.out, "model.onnx"))
     x.tofile(os.path.join(args.out, "input.f32"))
     y.astype("<f4").tofile(os.path.join(args.out, "output.f32"))
-    print(json.dumps({"width": args.width, "opset": args.opset, "tensorflow": tf.__version__,
-                      "tf2onnx": tf2onnx.__version__, "output_shape": list(y.shape)}))
+    summary = {"width": args.width, "opset": args.opset, "tensorflow": tf.__version__,
+               "tf2onnx": tf2onnx.__version__, "output_shape": list(y.shape)}
+    if args.check:
+        import subprocess
+        model = os.path.join(args.out, "model.onnx")
+        got_path = os.path.join(args.out, "sn2.f32")
+        subprocess.run([args.sn2, "run", model, "--input-raw", os.path.join(args.out, "input.f32"),
+                        "--output-raw", got_path], check=True, capture_output=True)
+        got = np.fromfile(got_path, "<f4")
+        plan = json.loads(subprocess.run([args.sn2, "inspect", model, "--json"], check=True,
+                                         capture_output=True, text=True).stdout)
+        ops = {}
+        for op in plan["ops"]:
+            key = op["type"] + ("(view)" if op["kernel"] == "view" else "")
+            ops[key] = ops.get(key, 0) + 1
+        summary.update({"max_rel_error": float(np.abs(got - y.reshape(-1)).max() / np.abs(y).max()),
+                        "top1_equal": bool(got.argmax() == y.argmax()),
+                        "copy_bytes": plan["copy_bytes"], "plan_ops": ops})
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":

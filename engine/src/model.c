@@ -81,7 +81,8 @@ static enum sn2_status plan_memory(struct sn2_model* model) {
   }
   for (uint32_t v = 0; v < graph->value_count; v++) {
     const struct sn2_value* value = &graph->values[v];
-    if (model->views.root[v] != v || sn2_value_is_constant(value)) {
+    if (model->views.root[v] != v || sn2_value_is_constant(value) ||
+        (v == graph->input && model->views.input_alias != SN2_INVALID_ID)) {
       roots[v].size = 0;
     } else if (value->rank == 4) {
       roots[v].size = (size_t)value->dims[0] * value->dims[2] * value->dims[3] *

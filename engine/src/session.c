@@ -204,7 +204,19 @@ enum sn2_status sn2_session_run(sn2_session_t session, const float* input, size_
                      graph->values[graph->input].name, in->rank);
   }
   // The input buffer is only read: transfer() writes into the value when to_value is set.
-  transfer(in, (float*)input, flags & SN2_RUN_INPUT_NHWC, 1);
+  const uint32_t alias = session->model->views.input_alias;
+  if (alias != SN2_INVALID_ID) {
+    // A channels-last model: the caller's buffer is already in the transposed value's layout.
+    if (flags & SN2_RUN_INPUT_NHWC) {
+      return sn2_error(sn2_status_invalid_parameter,
+                       "sn2_session_run: the model's input '%s' is already channels-last; "
+                       "SN2_RUN_INPUT_NHWC applies to N, C, H, W inputs",
+                       graph->values[graph->input].name);
+    }
+    transfer(&session->tensors[alias], (float*)input, 1, 1);
+  } else {
+    transfer(in, (float*)input, flags & SN2_RUN_INPUT_NHWC, 1);
+  }
   for (uint32_t i = 0; i < session->model->op_count; i++) {
     struct sn2_session_op* op = &session->ops[i];
     op->plan->backend->run(&op->context, op->state, session->threadpool);
