@@ -211,6 +211,24 @@ static bool reshape_keeps_storage(const struct planner* p, const struct sn2_node
   return g->values[y].rank != 4;
 }
 
+// Elementwise ops may write over their first input when nothing else reads it: same shape,
+// a plain (contiguous) layout, and a runtime value the caller does not own.
+static bool can_run_in_place(const struct planner* p, const struct sn2_node* node) {
+  const struct sn2_graph* g = p->graph;
+  if (node->type != sn2_op_clamp && node->type != sn2_op_binary && node->type != sn2_op_softmax) {
+    return false;
+  }
+  const uint32_t x = node->inputs[0], y = node->outputs[0];
+  const struct sn2_value* xv = &g->values[x];
+  const struct sn2_value* yv = &g->values[y];
+  if (sn2_value_is_constant(xv) || x == g->input || x == g->output || p->consumers[x] != 1 ||
+      xv->rank != yv->rank || memcmp(xv->dims, yv->dims, sizeof xv->dims) != 0) {
+    return false;
+  }
+  if (node->type == sn2_op_binary && node->inputs[1] == x) return false;
+  return !p->v->slots[x] || sn2_slots_contiguous(p->v->slots[x], xv->dims[1]);
+}
+
 // One forward pass: which ops become views, where each value lives.
 static enum sn2_status assign(struct planner* p) {
   struct sn2_graph* g = p->graph;
@@ -221,6 +239,14 @@ static enum sn2_status assign(struct planner* p) {
     if (is_input_to_nchw(p, node)) {
       p->v->input_alias = node->outputs[0];
       p->v->is_view[n] = true;
+      continue;
+    }
+    if (can_run_in_place(p, node)) {
+      // Not a view (it runs), but its output takes its input's place.
+      const uint32_t x = node->inputs[0], y = node->outputs[0];
+      p->v->root[y] = p->v->root[x];
+      p->v->width[y] = 0;
+      if (p->v->slots[y]) memcpy(p->v->slots[y], p->v->slots[x], g->values[x].dims[1] * sizeof(uint32_t));
       continue;
     }
     if (node->type == sn2_op_reshape && reshape_keeps_storage(p, node)) {

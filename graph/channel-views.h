@@ -11,6 +11,8 @@
 // - A conv absorbs a slot map that is a permutation of a contiguous range into its weights
 //   (input channels; for a depthwise conv also its outputs). A 1x1 conv reads any slot set
 //   (gather) and writes any (scatter). Everything else reads contiguous channels.
+// - Clamp, Add/Sub/Mul/Div and Softmax run in place over their first input when nothing else
+//   reads it (their reference kernels read each element before writing it).
 // Where these rules cannot hold, the op stays a real copy: the plan is never wrong, only less
 // free.
 #ifndef SN2_GRAPH_CHANNEL_VIEWS_H

@@ -149,6 +149,31 @@ TEST(ChannelViews, ChannelsLastInputIsLoadedStraightIntoItsTranspose) {
   EXPECT_NE(std::string(sn2_last_error()).find("already channels-last"), std::string::npos);
 }
 
+TEST(ChannelViews, ElementwiseOpsRunInPlaceWhenNothingElseReadsTheirInput) {
+  auto make = [] {
+    return Build(4, 3, [](sn2_builder* b, uint32_t x) {
+      const uint32_t y = sn2_build_conv(b, "conv", x, 4, 1, 1, 0, 1, true);
+      const uint32_t z = sn2_build_add(b, "add", y, x);       // y has one reader: in place
+      const uint32_t r = sn2_build_relu(b, "relu", z);        // likewise
+      return sn2_build_add(b, "add2", r, x);                  // r has one reader too
+    });
+  };
+  sn2_plan_stats stats{};
+  EXPECT_EQ(CompareViews(make, &stats, SN2_FLAG_REFERENCE | SN2_FLAG_NO_GRAPH_PASSES), 0.0);
+  sn2_options options{};
+  options.flags = SN2_FLAG_REFERENCE | SN2_FLAG_NO_GRAPH_PASSES;
+  sn2_model_t model = nullptr;
+  ASSERT_EQ(sn2_model_create_from_graph(make(), &options, &model), sn2_status_success);
+  ModelPtr owner(model);
+  const sn2_graph* g = model->graph;
+  const uint32_t conv_out = g->nodes[0].outputs[0];
+  for (uint32_t n = 1; n < g->node_count; n++) {
+    EXPECT_EQ(model->views.root[g->nodes[n].outputs[0]], model->views.root[conv_out]) << g->nodes[n].name;
+  }
+  // The graph input is read by three nodes: it keeps its own buffer.
+  EXPECT_EQ(model->views.root[g->input], g->input);
+}
+
 class WholeNetwork : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(WholeNetwork, ViewsMatchCopies) {
