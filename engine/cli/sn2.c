@@ -2,7 +2,7 @@
 //
 //   sn2 run MODEL [IMAGE] [--threads N] [--top K] [--labels FILE] [--input-raw F.f32]
 //                 [--output-raw F.f32] [--dump-input F.f32]
-//   sn2 bench MODEL [--threads N] [--runs N] [--warmup N] [--json]
+//   sn2 bench MODEL [--threads N] [--runs N] [--warmup N] [--json] [--profile]
 //   sn2 inspect MODEL [--json]
 //   sn2 compare MODEL... [--threads N] [--runs N] [--warmup N]
 //   common: [--isa auto|scalar|avx2|avx512f|neon] [--reference] [--seed N]
@@ -35,6 +35,7 @@ struct cli {
   const char* dump_input;
   unsigned threads, top, runs, warmup;
   int json;
+  int profile;
   struct sn2_options options;
 };
 
@@ -52,7 +53,7 @@ static int usage(void) {
   fputs(
       "usage: sn2 run MODEL [IMAGE] [--threads N] [--top K] [--labels FILE]\n"
       "                     [--input-raw F.f32] [--output-raw F.f32] [--dump-input F.f32]\n"
-      "       sn2 bench MODEL [--threads N] [--runs N] [--warmup N] [--json]\n"
+      "       sn2 bench MODEL [--threads N] [--runs N] [--warmup N] [--json] [--profile]\n"
       "       sn2 inspect MODEL [--json]\n"
       "       sn2 compare MODEL... [--threads N] [--runs N] [--warmup N]\n"
       "options for all: --isa auto|scalar|avx2|avx512f|neon, --reference, --seed N,\n"
@@ -131,6 +132,8 @@ static int parse_args(int argc, char** argv, struct cli* cli) {
       cli->options.flags |= SN2_FLAG_NO_GRAPH_PASSES;
     } else if (strcmp(a, "--json") == 0) {
       cli->json = 1;
+    } else if (strcmp(a, "--profile") == 0) {
+      cli->profile = 1;
     } else if (a[0] == '-' && a[1] == '-') {
       fail("unknown option or missing value: %s", a);
       return usage();
@@ -300,7 +303,67 @@ static int command_inspect(const struct cli* cli, sn2_model_t model) {
   return 0;
 }
 
+// Where the time goes: each op timed over the runs (after warm-up), summed by op type and
+// kernel, with its rate against the work it does.
+static int print_profile(const struct cli* cli, sn2_model_t model) {
+  struct sn2_plan_stats stats;
+  sn2_model_get_stats(model, &stats);
+  uint32_t in_dims[SN2_MAX_DIMS], out_dims[SN2_MAX_DIMS], in_rank, out_rank;
+  sn2_model_get_input_shape(model, in_dims, &in_rank);
+  sn2_model_get_output_shape(model, out_dims, &out_rank);
+  const size_t in_count = element_count(in_dims, in_rank), out_count = element_count(out_dims, out_rank);
+  float* input = calloc(in_count, sizeof *input);
+  float* output = malloc(out_count * sizeof *output);
+  double* seconds = calloc(stats.op_count + 1, sizeof *seconds);
+  sn2_session_t session = NULL;
+  enum sn2_status status = input && output && seconds ? sn2_session_create(model, cli->threads, &session)
+                                                      : sn2_status_out_of_memory;
+  for (unsigned i = 0; status == sn2_status_success && i < cli->warmup; i++) {
+    status = sn2_session_run(session, input, in_count, output, out_count, 0);
+  }
+  for (unsigned i = 0; status == sn2_status_success && i < cli->runs; i++) {
+    status = sn2_session_run_profiled(session, input, in_count, output, out_count, seconds);
+  }
+  if (status == sn2_status_success) {
+    // Group by type + kernel.
+    struct group { const char* type; const char* kernel; double us; uint64_t macs, bytes; unsigned ops; } groups[64];
+    unsigned count = 0;
+    double total = 0.0;
+    for (uint32_t i = 0; i < stats.op_count; i++) {
+      struct sn2_op_info op;
+      sn2_model_get_op_info(model, i, &op);
+      unsigned g = 0;
+      while (g < count && (strcmp(groups[g].type, op.type) || strcmp(groups[g].kernel, op.kernel))) g++;
+      if (g == count && count < 64) groups[count++] = (struct group){op.type, op.kernel, 0, 0, 0, 0};
+      if (g < count) {
+        groups[g].us += seconds[i] * 1e6 / cli->runs;
+        groups[g].macs += op.macs;
+        groups[g].bytes += op.mac_bytes;
+        groups[g].ops++;
+      }
+      total += seconds[i] * 1e6 / cli->runs;
+    }
+    printf("%-18s %-38s %5s %10s %7s %10s %9s\n", "op type", "kernel", "ops", "us/run", "%", "GFLOP/s", "GB/s");
+    for (unsigned g = 0; g < count; g++) {
+      const double us = groups[g].us;
+      printf("%-18s %-38s %5u %10.1f %6.1f%% %10.1f %9.1f\n", groups[g].type, groups[g].kernel,
+             groups[g].ops, us, 100.0 * us / total, us > 0 ? 2.0 * groups[g].macs / (us * 1e3) : 0.0,
+             us > 0 ? groups[g].bytes / (us * 1e3) : 0.0);
+    }
+    printf("total %.1f us per run summed over ops (%u runs, %u threads; GB/s in the paper's memory-access model)\n",
+           total, cli->runs, cli->threads);
+  } else {
+    fail("profile failed: %s: %s", sn2_status_string(status), sn2_last_error());
+  }
+  sn2_session_delete(session);
+  free(input);
+  free(output);
+  free(seconds);
+  return status == sn2_status_success ? 0 : 1;
+}
+
 static int command_bench(const struct cli* cli, sn2_model_t model) {
+  if (cli->profile) return print_profile(cli, model);
   struct timing t;
   if (time_model(model, cli, &t)) return 1;
   struct sn2_plan_stats stats;

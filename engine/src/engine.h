@@ -34,6 +34,12 @@ enum sn2_status sn2_model_create_from_graph(struct sn2_graph* graph,
                                             const struct sn2_options* options,
                                             sn2_model_t* model_out);
 
+// sn2_session_run that also adds each op's wall time (seconds) to op_seconds[op index]: the
+// profile behind `sn2 bench --profile`. op_seconds has sn2_plan_stats.op_count entries.
+enum sn2_status sn2_session_run_profiled(sn2_session_t session, const float* input,
+                                         size_t input_count, float* output,
+                                         size_t output_count, double* op_seconds);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,7 +1,9 @@
 // Sessions: the arena, the thread pool and each op's tensors and state. Everything is
 // prepared in sn2_session_create so that sn2_session_run only moves data and calls kernels.
+#define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine/src/engine.h"
 #include "engine/src/error.h"
@@ -172,8 +174,31 @@ static void transfer(const struct sn2_tensor* value, float* buffer, int nhwc, in
   }
 }
 
+static double seconds_now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static enum sn2_status run(sn2_session_t session, const float* input, size_t input_count,
+                           float* output, size_t output_count, uint32_t flags,
+                           double* op_seconds);
+
 enum sn2_status sn2_session_run(sn2_session_t session, const float* input, size_t input_count,
                                 float* output, size_t output_count, uint32_t flags) {
+  return run(session, input, input_count, output, output_count, flags, NULL);
+}
+
+enum sn2_status sn2_session_run_profiled(sn2_session_t session, const float* input,
+                                         size_t input_count, float* output,
+                                         size_t output_count, double* op_seconds) {
+  if (!op_seconds) return sn2_error(sn2_status_invalid_parameter, "profile: null op_seconds");
+  return run(session, input, input_count, output, output_count, 0, op_seconds);
+}
+
+static enum sn2_status run(sn2_session_t session, const float* input, size_t input_count,
+                           float* output, size_t output_count, uint32_t flags,
+                           double* op_seconds) {
   if (!session || !input || !output) {
     return sn2_error(sn2_status_invalid_parameter, "sn2_session_run: null %s",
                      !session ? "session" : !input ? "input" : "output");
@@ -219,7 +244,9 @@ enum sn2_status sn2_session_run(sn2_session_t session, const float* input, size_
   }
   for (uint32_t i = 0; i < session->model->op_count; i++) {
     struct sn2_session_op* op = &session->ops[i];
+    const double start = op_seconds ? seconds_now() : 0.0;
     op->plan->backend->run(&op->context, op->state, session->threadpool);
+    if (op_seconds) op_seconds[i] += seconds_now() - start;
   }
   transfer(out, output, 0, 0);
   return sn2_status_success;

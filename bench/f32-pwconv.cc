@@ -1,0 +1,89 @@
+// The pointwise (1x1) convolutions of ShuffleNet V2, x0.5 to x2.0: sn2's gather/scatter kernels
+// (reading a scattered channel subset, writing scattered slots, as in a stride-1 unit) next to
+// XNNPACK's convolution operator on contiguous data. Counter FLOPS = 2 x multiply-adds per second.
+#include <benchmark/benchmark.h>
+#include <xnnpack.h>
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+#include <vector>
+
+#include "kernels/config/hardware-config.h"
+#include "kernels/config/pwconv-config.h"
+
+namespace {
+
+// pixels (H = W), input channels, output channels: the stride-1 branch convs and conv5.
+void ShuffleNetShapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"hw", "k", "n"});
+  const int branch[4] = {24, 58, 88, 122};  // x0.5, x1.0, x1.5, x2.0 branch channels at stage 2
+  for (int c : branch) {
+    b->Args({28, c, c});          // stage 2
+    b->Args({14, 2 * c, 2 * c});  // stage 3
+    b->Args({7, 4 * c, 4 * c});   // stage 4
+  }
+  b->Args({7, 464, 1024});  // conv5, x1.0
+}
+
+void Pwconv(benchmark::State& state, sn2_isa isa, bool views) {
+  const sn2_hardware_config* hw = sn2_get_hardware_config();
+  const sn2_pwconv_config* config = sn2_get_pwconv_config(isa);
+  if (!config || (isa == sn2_isa_avx512f && !hw->avx512f) || (isa == sn2_isa_avx2 && !hw->avx2_fma)) {
+    state.SkipWithError("ISA not available on this CPU or build");
+    return;
+  }
+  const size_t pixels = size_t(state.range(0)) * state.range(0), k = state.range(1), n = state.range(2);
+  // As in a stride-1 unit: the input is half of a 2k-channel pixel (every other slot) and the
+  // output goes to every other slot of a 2n-channel pixel; or plain contiguous tensors.
+  const size_t in_width = views ? 2 * k : k, out_width = views ? 2 * n : n;
+  std::vector<float> input(pixels * in_width, 0.5f), output(pixels * out_width), weights(n * k, 0.01f), bias(n);
+  std::vector<uint32_t> in_slots(k), out_slots(n);
+  for (size_t q = 0; q < k; q++) in_slots[q] = uint32_t(views ? 2 * q + 1 : q);
+  for (size_t j = 0; j < n; j++) out_slots[j] = uint32_t(2 * j);
+  std::vector<float> packed(sn2_f32_pwconv_packed_size(k, n, config->nr));
+  sn2_f32_pwconv_pack(k, n, config->nr, weights.data(), bias.data(), packed.data());
+  const sn2_f32_minmax_params params{0.0f, 1e30f};
+  std::vector<const float*> in_rows(config->mr);
+  std::vector<float*> out_rows(config->mr);
+  for (auto _ : state) {
+    for (size_t first = 0; first < pixels; first += config->mr) {
+      const size_t rows = std::min<size_t>(config->mr, pixels - first);
+      for (size_t r = 0; r < config->mr; r++) {
+        const size_t p = first + std::min(r, rows - 1);
+        in_rows[r] = input.data() + p * in_width;
+        out_rows[r] = output.data() + p * out_width;
+      }
+      config->ukernel(rows, k, n, in_rows.data(), in_slots.data(), packed.data(), out_rows.data(),
+                      views ? out_slots.data() : nullptr, &params);
+    }
+    benchmark::DoNotOptimize(output.data());
+  }
+  state.counters["FLOPS"] = benchmark::Counter(2.0 * pixels * k * n, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void Xnnpack(benchmark::State& state) {
+  if (xnn_initialize(nullptr) != xnn_status_success) {
+    state.SkipWithError("XNNPACK failed to initialise");
+    return;
+  }
+  const size_t hw = state.range(0), k = state.range(1), n = state.range(2);
+  std::vector<float> input(hw * hw * k, 0.5f), output(hw * hw * n), weights(n * k, 0.01f), bias(n);
+  xnn_operator_t op = nullptr;
+  if (xnn_create_convolution2d_nhwc_f32(0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, k, n, k, n, weights.data(),
+                                        bias.data(), 0.0f, 1e30f, 0, &op) != xnn_status_success ||
+      xnn_setup_convolution2d_nhwc_f32(op, 1, hw, hw, input.data(), output.data(), nullptr) != xnn_status_success) {
+    state.SkipWithError("XNNPACK refused the convolution");
+    return;
+  }
+  for (auto _ : state) xnn_run_operator(op, nullptr);
+  xnn_delete_operator(op);
+  state.counters["FLOPS"] = benchmark::Counter(2.0 * hw * hw * k * n, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+BENCHMARK(Xnnpack)->Name("f32_pwconv/xnnpack")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Pwconv, avx512f_views, sn2_isa_avx512f, true)->Name("f32_pwconv/sn2_4x64_avx512f/views")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Pwconv, avx512f, sn2_isa_avx512f, false)->Name("f32_pwconv/sn2_4x64_avx512f/contiguous")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Pwconv, avx2_views, sn2_isa_avx2, true)->Name("f32_pwconv/sn2_4x16_avx2/views")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
