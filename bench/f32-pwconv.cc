@@ -44,19 +44,11 @@ void Pwconv(benchmark::State& state, sn2_isa isa, bool views) {
   std::vector<float> packed(sn2_f32_pwconv_packed_size(k, n, config->nr));
   sn2_f32_pwconv_pack(k, n, config->nr, weights.data(), bias.data(), packed.data());
   const sn2_f32_minmax_params params{0.0f, 1e30f};
-  std::vector<const float*> in_rows(config->mr);
-  std::vector<float*> out_rows(config->mr);
+  const sn2_pwconv_problem problem = {pixels, k, n, input.data(), in_width, in_slots.data(),
+                                     packed.data(), output.data(), out_width,
+                                     views ? out_slots.data() : nullptr, params};
   for (auto _ : state) {
-    for (size_t first = 0; first < pixels; first += config->mr) {
-      const size_t rows = std::min<size_t>(config->mr, pixels - first);
-      for (size_t r = 0; r < config->mr; r++) {
-        const size_t p = first + std::min(r, rows - 1);
-        in_rows[r] = input.data() + p * in_width;
-        out_rows[r] = output.data() + p * out_width;
-      }
-      config->ukernel(rows, k, n, in_rows.data(), in_slots.data(), packed.data(), out_rows.data(),
-                      views ? out_slots.data() : nullptr, &params);
-    }
+    sn2_f32_pwconv_run(config, &problem, nullptr);
     benchmark::DoNotOptimize(output.data());
   }
   state.counters["FLOPS"] = benchmark::Counter(2.0 * pixels * k * n, benchmark::Counter::kIsIterationInvariantRate);

@@ -19,6 +19,23 @@ struct sn2_pwconv_config {
 // The kernel for `isa`, or NULL where this build has none (scalar: the reference conv).
 const struct sn2_pwconv_config* sn2_get_pwconv_config(enum sn2_isa isa);
 
+// A whole pointwise conv with `config`'s kernel: blocks of NR output channels outermost (a
+// block's packed weights stay in L1 while every pixel passes), tiles of MR pixels inside; the
+// tiles are spread over `threadpool` (NULL: the caller). Pixel p starts at input + p * in_stride.
+struct sn2_pwconv_problem {
+  size_t pixels, k, n;
+  const float* input;
+  size_t input_stride;
+  const uint32_t* input_slots;  // k entries (never NULL)
+  const float* packed;
+  float* output;
+  size_t output_stride;
+  const uint32_t* output_slots;  // n entries, or NULL: contiguous
+  struct sn2_f32_minmax_params params;
+};
+void sn2_f32_pwconv_run(const struct sn2_pwconv_config* config,
+                        const struct sn2_pwconv_problem* problem, void* threadpool);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,9 +10,9 @@ static void store_row(float* out, const uint32_t* slots, size_t first, size_t n,
     _mm512_mask_storeu_ps(out + first, (__mmask16)((1u << count) - 1u), v);
     return;
   }
-  float lanes[16];
-  _mm512_storeu_ps(lanes, v);
-  for (size_t j = 0; j < count; j++) out[slots[first + j]] = lanes[j];
+  const __mmask16 mask = (__mmask16)((1u << count) - 1u);
+  const __m512i index = _mm512_maskz_loadu_epi32(mask, slots + first);
+  _mm512_mask_i32scatter_ps(out, mask, index, v, 4);
 }
 
 void sn2_f32_pwconv_minmax_ukernel_4x64__avx512f(

@@ -12,13 +12,40 @@ struct pwconv_state {
   const struct sn2_pwconv_config* config;
   float* packed;
   uint32_t* identity_slots;
-  const uint32_t* input_slots;
-  const uint32_t* output_slots;
-  const float* input;
-  float* output;
-  size_t input_stride, output_stride, pixels, k, n;
-  struct sn2_f32_minmax_params params;
+  struct sn2_pwconv_problem problem;
 };
+
+struct pwconv_task {
+  const struct sn2_pwconv_config* config;
+  const struct sn2_pwconv_problem* p;
+};
+
+// One block of NR output channels for one tile of MR pixels.
+static void run_block_tile(void* context, size_t block, size_t tile) {
+  const struct pwconv_task* t = context;
+  const struct sn2_pwconv_problem* p = t->p;
+  const size_t mr = t->config->mr, nr = t->config->nr;
+  const size_t first = tile * mr, rows = p->pixels - first < mr ? p->pixels - first : mr;
+  const size_t channel = block * nr, count = p->n - channel < nr ? p->n - channel : nr;
+  const float* inputs[8];
+  float* outputs[8];
+  for (size_t r = 0; r < mr; r++) {
+    const size_t pixel = first + (r < rows ? r : rows - 1);
+    inputs[r] = p->input + pixel * p->input_stride;
+    // Contiguous outputs start at this block's channel; scattered ones index the slot table.
+    outputs[r] = p->output + pixel * p->output_stride + (p->output_slots ? 0 : channel);
+  }
+  t->config->ukernel(rows, p->k, count, inputs, p->input_slots, p->packed + block * nr * (p->k + 1),
+                     outputs, p->output_slots ? p->output_slots + channel : NULL, &p->params);
+}
+
+void sn2_f32_pwconv_run(const struct sn2_pwconv_config* config,
+                        const struct sn2_pwconv_problem* problem, void* threadpool) {
+  const struct pwconv_task task = {config, problem};
+  const size_t blocks = (problem->n + config->nr - 1) / config->nr;
+  const size_t tiles = (problem->pixels + config->mr - 1) / config->mr;
+  pthreadpool_parallelize_2d((pthreadpool_t)threadpool, run_block_tile, (void*)&task, blocks, tiles, 0);
+}
 
 static void destroy(void* state) {
   struct pwconv_state* s = state;
@@ -36,49 +63,32 @@ static enum sn2_status create(const struct sn2_op_context* c, pthreadpool_t pool
   struct pwconv_state* s = calloc(1, sizeof *s);
   if (!s) return sn2_error(sn2_status_out_of_memory, "node %s: out of memory", c->node->name);
   s->config = c->kernel_data;
-  s->k = p->input_channels;
-  s->n = p->output_channels;
-  s->pixels = (size_t)out->shape.n * out->shape.h * out->shape.w;
-  s->input = in->data;
-  s->output = out->data;
-  s->input_stride = in->pixel_stride;
-  s->output_stride = out->pixel_stride;
-  s->output_slots = out->channel_slots;
-  s->params = (struct sn2_f32_minmax_params){p->output_min, p->output_max};
-  s->packed = malloc(sn2_f32_pwconv_packed_size(s->k, s->n, s->config->nr) * sizeof(float));
-  if (!in->channel_slots) s->identity_slots = malloc(s->k * sizeof(uint32_t));
+  const size_t k = p->input_channels, n = p->output_channels;
+  s->packed = malloc(sn2_f32_pwconv_packed_size(k, n, s->config->nr) * sizeof(float));
+  if (!in->channel_slots) s->identity_slots = malloc(k * sizeof(uint32_t));
   if (!s->packed || (!in->channel_slots && !s->identity_slots)) {
     destroy(s);
     return sn2_error(sn2_status_out_of_memory, "node %s: out of memory", c->node->name);
   }
-  for (size_t q = 0; !in->channel_slots && q < s->k; q++) s->identity_slots[q] = (uint32_t)q;
-  s->input_slots = in->channel_slots ? in->channel_slots : s->identity_slots;
-  sn2_f32_pwconv_pack(s->k, s->n, s->config->nr, p->weights, p->bias, s->packed);
+  for (size_t q = 0; !in->channel_slots && q < k; q++) s->identity_slots[q] = (uint32_t)q;
+  sn2_f32_pwconv_pack(k, n, s->config->nr, p->weights, p->bias, s->packed);
+  s->problem = (struct sn2_pwconv_problem){
+      .pixels = (size_t)out->shape.n * out->shape.h * out->shape.w,
+      .k = k, .n = n,
+      .input = in->data, .input_stride = in->pixel_stride,
+      .input_slots = in->channel_slots ? in->channel_slots : s->identity_slots,
+      .packed = s->packed,
+      .output = out->data, .output_stride = out->pixel_stride, .output_slots = out->channel_slots,
+      .params = {p->output_min, p->output_max},
+  };
   *state_out = s;
   return sn2_status_success;
-}
-
-static void run_tile(void* context, size_t tile) {
-  const struct pwconv_state* s = context;
-  const size_t mr = s->config->mr;
-  const size_t first = tile * mr;
-  const size_t rows = s->pixels - first < mr ? s->pixels - first : mr;
-  const float* inputs[8];
-  float* outputs[8];
-  for (size_t r = 0; r < mr; r++) {
-    const size_t pixel = first + (r < rows ? r : rows - 1);
-    inputs[r] = s->input + pixel * s->input_stride;
-    outputs[r] = s->output + pixel * s->output_stride;
-  }
-  s->config->ukernel(rows, s->k, s->n, inputs, s->input_slots, s->packed, outputs,
-                     s->output_slots, &s->params);
 }
 
 static void run(const struct sn2_op_context* c, void* state, pthreadpool_t pool) {
   (void)c;
   const struct pwconv_state* s = state;
-  const size_t tiles = (s->pixels + s->config->mr - 1) / s->config->mr;
-  pthreadpool_parallelize_1d(pool, run_tile, state, tiles, 0);
+  sn2_f32_pwconv_run(s->config, &s->problem, pool);
 }
 
 // The kernels this build has, best first per ISA; the backends point at their rows.
