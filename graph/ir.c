@@ -733,6 +733,7 @@ uint64_t sn2_node_macs(const struct sn2_graph* graph, const struct sn2_node* nod
   switch (node->type) {
     case sn2_op_conv2d: {
       const struct sn2_conv2d_params* c = &node->params.conv2d;
+      if (c->averaging) return 0;  // a pool: no multiply-adds in the paper's count
       return sn2_value_elements(out) * c->kernel_h * c->kernel_w *
              (c->input_channels / c->groups);
     }
@@ -752,6 +753,7 @@ uint64_t sn2_node_weight_elements(const struct sn2_node* node) {
   switch (node->type) {
     case sn2_op_conv2d: {
       const struct sn2_conv2d_params* c = &node->params.conv2d;
+      if (c->averaging) return 0;
       uint64_t weights = (uint64_t)c->output_channels * c->kernel_h * c->kernel_w *
                          (c->input_channels / c->groups);
       return weights + (c->bias ? c->output_channels : 0);

@@ -24,6 +24,10 @@ static struct range output_range(const struct sn2_graph* graph, const struct sn2
     case sn2_op_fully_connected:
       return (struct range){node->params.fully_connected.output_min,
                             node->params.fully_connected.output_max};
+    case sn2_op_binary:
+      return node->params.binary.clamped
+                 ? (struct range){node->params.binary.output_min, node->params.binary.output_max}
+                 : all;
     case sn2_op_clamp: {
       const struct range in = ranges[node->inputs[0]];
       return (struct range){fmaxf(in.lo, node->params.clamp.min), fminf(in.hi, node->params.clamp.max)};
@@ -75,6 +79,13 @@ enum sn2_status sn2_pass_fuse_clamp(struct sn2_graph* graph) {
       if (p && p->type == sn2_op_conv2d) lo = &p->params.conv2d.output_min, hi = &p->params.conv2d.output_max;
       if (p && p->type == sn2_op_fully_connected) lo = &p->params.fully_connected.output_min, hi = &p->params.fully_connected.output_max;
       if (p && p->type == sn2_op_clamp) lo = &p->params.clamp.min, hi = &p->params.clamp.max;
+      if (p && p->type == sn2_op_binary) {
+        if (!p->params.binary.clamped) {
+          p->params.binary.output_min = -INFINITY;
+          p->params.binary.output_max = INFINITY;
+        }
+        lo = &p->params.binary.output_min, hi = &p->params.binary.output_max;
+      }
       const bool redundant = ranges[x].lo >= c.min && ranges[x].hi <= c.max;
       const bool fusable = lo && sn2_has_single_consumer(consumers, graph, x);
       if (redundant || fusable) {
@@ -82,6 +93,7 @@ enum sn2_status sn2_pass_fuse_clamp(struct sn2_graph* graph) {
           sn2_log_rewrite("fuse clamp", "node %s (Clamp [%g, %g]) removed: its input lies in [%g, %g]",
                           node->name, c.min, c.max, ranges[x].lo, ranges[x].hi);
         } else {
+          if (p->type == sn2_op_binary) p->params.binary.clamped = true;
           *lo = fmaxf(*lo, c.min);
           *hi = fminf(*hi, c.max);
           if (*lo > *hi) *lo = *hi;

@@ -13,6 +13,7 @@ enum sn2_status sn2_optimize_graph(struct sn2_graph* graph) {
       sn2_pass_cancel_transposes,
       sn2_pass_cancel_transposes,
       sn2_pass_fuse_clamp,
+      sn2_pass_avg_pool_as_depthwise,
       sn2_pass_remove_dead_nodes,
   };
   for (size_t k = 0; k < sizeof passes / sizeof *passes; k++) {

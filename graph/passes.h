@@ -20,8 +20,9 @@ enum sn2_status sn2_pass_remove_dead_nodes(struct sn2_graph* graph);
 // no fused activation yet: w' = w * s, b' = b * s + t.
 enum sn2_status sn2_pass_fold_affine(struct sn2_graph* graph);
 
-// Fuses a Clamp (ReLU, ReLU6, a QDQ range) into the conv or fully-connected op that produces
-// its input, and removes clamps whose input is already known to lie within their range.
+// Fuses a Clamp (ReLU, ReLU6, a QDQ range) into the conv, fully-connected or Add/Sub/Mul/Div op
+// that produces its input, and removes clamps whose input is already known to lie within their
+// range.
 enum sn2_status sn2_pass_fuse_clamp(struct sn2_graph* graph);
 
 // Reshape [N,C,H,W] -> [N,g,C/g,H,W], Transpose (0,2,1,3,4), Reshape -> [N,C,H,W] becomes
@@ -36,6 +37,10 @@ enum sn2_status sn2_pass_recognize_nhwc_channel_shuffle(struct sn2_graph* graph)
 // Transpose of a transpose becomes one transpose (or none); a split whose parts are all
 // transposed back moves below the transpose.
 enum sn2_status sn2_pass_cancel_transposes(struct sn2_graph* graph);
+
+// AveragePool whose divisor is always the whole window (count_include_pad, or no padding)
+// becomes a depthwise conv with weights 1 / (kh * kw): the same function, on a faster kernel.
+enum sn2_status sn2_pass_avg_pool_as_depthwise(struct sn2_graph* graph);
 
 // All of the above, in order.
 enum sn2_status sn2_optimize_graph(struct sn2_graph* graph);

@@ -42,6 +42,7 @@ struct sn2_conv2d_params {
   float output_min, output_max;  // fused activation; -INF/+INF for none
   float* weights;  // [output_channels][kernel_h][kernel_w][input_channels / groups], owned
   float* bias;     // [output_channels] or NULL, owned
+  bool averaging;  // an average pool run as a depthwise conv: reported as AveragePool, 0 MACs
 };
 
 struct sn2_pool_params {
@@ -116,6 +117,8 @@ enum sn2_binary_kind {
 
 struct sn2_binary_params {
   enum sn2_binary_kind kind;  // numpy broadcasting
+  bool clamped;               // a fused activation: the result is clamped to [output_min, output_max]
+  float output_min, output_max;
 };
 
 struct sn2_softmax_params {

@@ -196,6 +196,38 @@ TEST(PassFuseClamp, RedundantClampAfterMaxPoolGoesAwayOthersStay) {
   EXPECT_EQ(real.error, 0.0);
 }
 
+TEST(PassFuseClamp, ReluAfterAddFusesIntoTheAdd) {
+  auto make = [] {
+    return ConvThen([](sn2_builder* b, uint32_t x) {
+      const uint32_t y = sn2_build_conv(b, "conv2", x, 8, 1, 1, 0, 1, false);
+      return sn2_build_relu(b, "relu", sn2_build_add(b, "add", x, y));
+    });
+  };
+  auto r = RunWithAndWithout(make, sn2_pass_fuse_clamp);
+  EXPECT_EQ(r.nodes_before, 4u);
+  EXPECT_EQ(r.types_after, (std::vector<sn2_op_type>{sn2_op_conv2d, sn2_op_conv2d, sn2_op_binary}));
+  EXPECT_EQ(r.error, 0.0);
+}
+
+TEST(PassAvgPool, CountIncludePadPoolBecomesDepthwiseConv) {
+  auto make = [](bool include_pad) {
+    return [include_pad] {
+      return ConvThen([include_pad](sn2_builder* b, uint32_t x) {
+        x = sn2_build_avg_pool(b, "pool", x, 3, 2, 1);  // PyTorch default: count_include_pad
+        b->graph->nodes[b->graph->node_count - 1].params.pool.count_include_pad = include_pad;
+        return x;
+      });
+    };
+  };
+  auto r = RunWithAndWithout(make(true), sn2_pass_avg_pool_as_depthwise);
+  EXPECT_EQ(r.types_after, (std::vector<sn2_op_type>{sn2_op_conv2d, sn2_op_conv2d}));
+  EXPECT_LE(r.error, 1e-6);
+  // Without count_include_pad the border windows divide by fewer cells: it stays a pool.
+  r = RunWithAndWithout(make(false), sn2_pass_avg_pool_as_depthwise);
+  EXPECT_EQ(r.types_after, (std::vector<sn2_op_type>{sn2_op_conv2d, sn2_op_avg_pool}));
+  EXPECT_EQ(r.error, 0.0);
+}
+
 TEST(PassFoldConstants, ConstantSubgraphsBecomeConstants) {
   auto make = [] {
     sn2_graph* g = NewGraph();

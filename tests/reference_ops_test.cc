@@ -233,7 +233,8 @@ TEST(ReferenceElementwise, ClampAddSoftmax) {
   sn2_clamp_params relu6{0.0f, 6.0f};
   sn2_ref_clamp(&relu6, &a.view, &out.view);
   EXPECT_EQ(out.Values(), (std::vector<float>{0, 2, 6, 0.5f}));
-  sn2_ref_binary(sn2_binary_add, &a.view, &b.view, &out.view);
+  const sn2_binary_params add{sn2_binary_add, false, 0, 0};
+  sn2_ref_binary(&add, &a.view, &b.view, &out.view);
   EXPECT_EQ(out.Values(), (std::vector<float>{0, 3, 8, 1.5f}));
   a.Fill({0, std::log(3.0f), 5, 5});
   sn2_softmax_params channels{1, false};
@@ -330,14 +331,19 @@ TEST(ReferenceGeneric, ConcatAndSplitAlongAxis0) {
 
 TEST(ReferenceGeneric, BinaryBroadcasts) {
   Nd a({2, 3}, {1, 2, 3, 4, 5, 6}), row({3}, {10, 20, 30}), col({2, 1}, {2, 4}), out({2, 3});
-  sn2_ref_binary(sn2_binary_add, &a.view, &row.view, &out.view);
+  const sn2_binary_params add{sn2_binary_add, false, 0, 0}, div{sn2_binary_div, false, 0, 0};
+  const sn2_binary_params sub{sn2_binary_sub, false, 0, 0}, mul{sn2_binary_mul, false, 0, 0};
+  sn2_ref_binary(&add, &a.view, &row.view, &out.view);
   EXPECT_EQ(out.data, (std::vector<float>{11, 22, 33, 14, 25, 36}));
-  sn2_ref_binary(sn2_binary_div, &a.view, &col.view, &out.view);
+  sn2_ref_binary(&div, &a.view, &col.view, &out.view);
   EXPECT_EQ(out.data, (std::vector<float>{0.5f, 1, 1.5f, 1, 1.25f, 1.5f}));
-  sn2_ref_binary(sn2_binary_sub, &row.view, &a.view, &out.view);
+  sn2_ref_binary(&sub, &row.view, &a.view, &out.view);
   EXPECT_EQ(out.data, (std::vector<float>{9, 18, 27, 6, 15, 24}));
-  sn2_ref_binary(sn2_binary_mul, &col.view, &row.view, &out.view);
+  sn2_ref_binary(&mul, &col.view, &row.view, &out.view);
   EXPECT_EQ(out.data, (std::vector<float>{20, 40, 60, 40, 80, 120}));
+  const sn2_binary_params relu_add{sn2_binary_add, true, 0.0f, 30.0f};
+  sn2_ref_binary(&relu_add, &a.view, &row.view, &out.view);  // fused activation
+  EXPECT_EQ(out.data, (std::vector<float>{11, 22, 30, 14, 25, 30}));
 }
 
 TEST(ReferenceGeneric, MatMulBroadcastsBatch) {

@@ -332,6 +332,14 @@ static int print_profile(const struct cli* cli, sn2_model_t model) {
     for (uint32_t i = 0; i < stats.op_count; i++) {
       struct sn2_op_info op;
       sn2_model_get_op_info(model, i, &op);
+      // Convs by kind: 1x1, depthwise, other (the stem).
+      const struct sn2_node* node = &model->graph->nodes[model->ops[i].node];
+      if (node->type == sn2_op_conv2d && !node->params.conv2d.averaging) {
+        const struct sn2_conv2d_params* c = &node->params.conv2d;
+        op.type = c->groups == c->input_channels && c->groups == c->output_channels ? "Conv depthwise"
+                  : c->kernel_h * c->kernel_w == 1                                  ? "Conv 1x1"
+                                                                                    : "Conv";
+      }
       unsigned g = 0;
       while (g < count && (strcmp(groups[g].type, op.type) || strcmp(groups[g].kernel, op.kernel))) g++;
       if (g == count && count < 64) groups[count++] = (struct group){op.type, op.kernel, 0, 0, 0, 0};

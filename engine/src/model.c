@@ -43,13 +43,38 @@ static bool plain_access(const struct sn2_model* model, uint32_t n) {
   return true;
 }
 
+// True if v is a whole buffer in plain storage order (for XNNPACK's nd ops): not inside a wider
+// pixel, and, for a smaller-rank operand broadcast against a feature map, stored in the same
+// order as its NHWC broadcast.
+static bool dense_value(const struct sn2_model* model, uint32_t v, uint32_t out_rank) {
+  const struct sn2_value* value = &model->graph->values[v];
+  const uint32_t* slots = model->views.slots[v];
+  if (slots && (!sn2_slots_contiguous(slots, value->dims[1]) || slots[0] != 0 ||
+                model->views.width[model->views.root[v]] != value->dims[1])) {
+    return false;
+  }
+  if (value->rank == out_rank || out_rank != 4) return value->rank <= out_rank;
+  uint32_t padded[4] = {1, 1, 1, 1};
+  for (uint32_t d = 0; d < value->rank; d++) padded[4 - value->rank + d] = value->dims[d];
+  return padded[1] == 1 || (uint64_t)padded[2] * padded[3] == 1;
+}
+
+static bool dense_access(const struct sn2_model* model, uint32_t n) {
+  const struct sn2_node* node = &model->graph->nodes[n];
+  const uint32_t rank = model->graph->values[node->outputs[0]].rank;
+  for (uint32_t i = 0; i < node->input_count; i++) {
+    if (!dense_value(model, node->inputs[i], rank)) return false;
+  }
+  return dense_value(model, node->outputs[0], rank);
+}
+
 static const struct sn2_op_backend* choose_backend(const struct sn2_model* model, uint32_t n) {
   const struct sn2_node* node = &model->graph->nodes[n];
   if (model->views.is_view[n]) return sn2_view_backend();
   const int reference = (model->options.flags & SN2_FLAG_REFERENCE) || model->isa == sn2_isa_scalar;
   if (reference) return sn2_reference_backend(node->type);
   if (plain_access(model, n)) {
-    const struct sn2_op_backend* backend = sn2_xnnpack_backend(node);
+    const struct sn2_op_backend* backend = sn2_xnnpack_backend(node, dense_access(model, n));
     if (backend) return backend;
   } else if (node->type == sn2_op_conv2d && sn2_conv_is_pointwise(&node->params.conv2d)) {
     // A 1x1 conv reading or writing a channel view: the gather/scatter kernel of this ISA.
@@ -163,7 +188,9 @@ enum sn2_status sn2_model_create_from_graph(struct sn2_graph* graph,
     op->backend = choose_backend(model, n);
     struct sn2_op_info* info = &op->info;
     info->name = node->name;
-    info->type = sn2_op_type_name(node->type);
+    info->type = node->type == sn2_op_conv2d && node->params.conv2d.averaging
+                     ? "AveragePool"
+                     : sn2_op_type_name(node->type);
     info->kernel = op->backend->kernel_name;
     copy_dims(&g->values[node->inputs[0]], info->input_dims, &info->input_rank);
     copy_dims(&g->values[node->outputs[0]], info->output_dims, &info->output_rank);

@@ -32,7 +32,7 @@ static void run_fully_connected(const struct sn2_op_context* c, void* s, pthread
 }
 static void run_binary(const struct sn2_op_context* c, void* s, pthreadpool_t pool) {
   (void)s, (void)pool;
-  sn2_ref_binary(c->node->params.binary.kind, &c->inputs[0], &c->inputs[1], &c->outputs[0]);
+  sn2_ref_binary(&c->node->params.binary, &c->inputs[0], &c->inputs[1], &c->outputs[0]);
 }
 static void run_concat(const struct sn2_op_context* c, void* s, pthreadpool_t pool) {
   (void)s, (void)pool;

@@ -55,8 +55,9 @@ static void broadcast_strides(const struct sn2_tensor* t, uint32_t rank, ptrdiff
   }
 }
 
-void sn2_ref_binary(enum sn2_binary_kind kind, const struct sn2_tensor* a,
+void sn2_ref_binary(const struct sn2_binary_params* params, const struct sn2_tensor* a,
                     const struct sn2_tensor* b, const struct sn2_tensor* output) {
+  const enum sn2_binary_kind kind = params->kind;
   ptrdiff_t sa[SN2_MAX_RANK], sb[SN2_MAX_RANK];
   broadcast_strides(a, output->rank, sa);
   broadcast_strides(b, output->rank, sb);
@@ -78,6 +79,7 @@ void sn2_ref_binary(enum sn2_binary_kind kind, const struct sn2_tensor* a,
         case sn2_binary_mul: r = x * y; break;
         default: r = x / y; break;
       }
+      if (params->clamped) r = fminf(fmaxf(r, params->output_min), params->output_max);
       po[j * output->strides[k]] = r;
     }
   } while (sn2_next_index(rank, outer, index));

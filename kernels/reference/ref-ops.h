@@ -32,7 +32,7 @@ void sn2_ref_channel_shuffle(const struct sn2_channel_shuffle_params* params,
 // Any-rank ops on strided tensors (dims and strides of struct sn2_tensor).
 void sn2_ref_clamp(const struct sn2_clamp_params* params, const struct sn2_tensor* input,
                    const struct sn2_tensor* output);
-void sn2_ref_binary(enum sn2_binary_kind kind, const struct sn2_tensor* a,
+void sn2_ref_binary(const struct sn2_binary_params* params, const struct sn2_tensor* a,
                     const struct sn2_tensor* b, const struct sn2_tensor* output);
 void sn2_ref_softmax(const struct sn2_softmax_params* params, const struct sn2_tensor* input,
                      const struct sn2_tensor* output);

@@ -129,6 +129,82 @@ static enum sn2_status create_fully_connected(const struct sn2_op_context* c, pt
   return finish(created, setup_fully_connected, op, c, pool, state_out);
 }
 
+// Elementwise ops see tensors as dense arrays: a feature map as its NHWC pixels.
+static size_t dense_elements(const struct sn2_tensor* t) {
+  size_t n = 1;
+  for (uint32_t d = 0; d < t->rank; d++) n *= t->dims[d];
+  return n;
+}
+
+static enum xnn_status setup_clamp(xnn_operator_t op, const struct sn2_op_context* c, pthreadpool_t pool) {
+  const struct sn2_tensor* in = &c->inputs[0];
+  const size_t batch = in->rank == 4 ? (size_t)in->shape.n * in->shape.h * in->shape.w : 1;
+  return xnn_setup_clamp_nc_f32(op, batch, in->data, c->outputs[0].data, pool);
+}
+
+static enum sn2_status create_clamp(const struct sn2_op_context* c, pthreadpool_t pool, void** state_out) {
+  const struct sn2_tensor* in = &c->inputs[0];
+  const struct sn2_tensor* out = &c->outputs[0];
+  const size_t channels = in->rank == 4 ? in->shape.c : dense_elements(in);
+  const size_t in_stride = in->rank == 4 ? in->pixel_stride : channels;
+  const size_t out_stride = out->rank == 4 ? out->pixel_stride : channels;
+  xnn_operator_t op = NULL;
+  enum xnn_status created = xnn_create_clamp_nc_f32(channels, in_stride, out_stride, c->node->params.clamp.min,
+                                                    c->node->params.clamp.max, 0, &op);
+  return finish(created, setup_clamp, op, c, pool, state_out);
+}
+
+// A tensor's shape as XNNPACK's row-major nd ops see it, padded with leading 1s to `rank`:
+// a rank-4 value is stored N, H, W, C; a smaller one (a broadcast constant) row-major, which
+// matches only when its channel axis or its spatial axes are 1 (checked in binary_dense()).
+static void physical_shape(const struct sn2_tensor* t, uint32_t rank, size_t* shape) {
+  size_t logical[SN2_MAX_RANK];
+  for (uint32_t d = 0; d < rank; d++) {
+    const int64_t j = (int64_t)d - (int64_t)(rank - t->rank);
+    logical[d] = j >= 0 ? t->dims[j] : 1;
+  }
+  if (rank == 4) {
+    shape[0] = logical[0], shape[1] = logical[2], shape[2] = logical[3], shape[3] = logical[1];
+  } else {
+    for (uint32_t d = 0; d < rank; d++) shape[d] = logical[d];
+  }
+}
+
+static enum xnn_status setup_binary(xnn_operator_t op, const struct sn2_op_context* c, pthreadpool_t pool) {
+  const uint32_t rank = c->outputs[0].rank;
+  size_t a[SN2_MAX_RANK], b[SN2_MAX_RANK];
+  physical_shape(&c->inputs[0], rank, a);
+  physical_shape(&c->inputs[1], rank, b);
+  const float* x = c->inputs[0].data;
+  const float* y = c->inputs[1].data;
+  float* out = c->outputs[0].data;
+  switch (c->node->params.binary.kind) {
+    case sn2_binary_add: return xnn_setup_add_nd_f32(op, rank, a, rank, b, x, y, out, pool);
+    case sn2_binary_sub: return xnn_setup_subtract_nd_f32(op, rank, a, rank, b, x, y, out, pool);
+    case sn2_binary_mul: return xnn_setup_multiply_nd_f32(op, rank, a, rank, b, x, y, out, pool);
+    default: return xnn_setup_divide_nd_f32(op, rank, a, rank, b, x, y, out, pool);
+  }
+}
+
+static enum sn2_status create_binary(const struct sn2_op_context* c, pthreadpool_t pool, void** state_out) {
+  const struct sn2_binary_params* p = &c->node->params.binary;
+  const float lo = p->clamped ? p->output_min : -INFINITY, hi = p->clamped ? p->output_max : INFINITY;
+  xnn_operator_t op = NULL;
+  enum xnn_status created;
+  switch (p->kind) {
+    case sn2_binary_add: created = xnn_create_add_nd_f32(lo, hi, 0, &op); break;
+    case sn2_binary_sub: created = xnn_create_subtract_nd_f32(lo, hi, 0, &op); break;
+    case sn2_binary_mul: created = xnn_create_multiply_nd_f32(lo, hi, 0, &op); break;
+    default: created = xnn_create_divide_nd_f32(lo, hi, 0, &op); break;
+  }
+  return finish(created, setup_binary, op, c, pool, state_out);
+}
+
+static const struct sn2_op_backend clamp_backend = {
+    "xnnpack:clamp_nc_f32", create_clamp, run_operator, delete_operator, NULL};
+static const struct sn2_op_backend binary_backend = {
+    "xnnpack:binary_nd_f32", create_binary, run_operator, delete_operator, NULL};
+
 static const struct sn2_op_backend conv2d_backend = {
     "xnnpack:convolution2d_nhwc_f32", create_conv2d, run_operator, delete_operator, NULL};
 static const struct sn2_op_backend max_pool_backend = {
@@ -139,8 +215,12 @@ static const struct sn2_op_backend global_avg_pool_backend = {
 static const struct sn2_op_backend fully_connected_backend = {
     "xnnpack:fully_connected_nc_f32", create_fully_connected, run_operator, delete_operator, NULL};
 
-const struct sn2_op_backend* sn2_xnnpack_backend(const struct sn2_node* node) {
+const struct sn2_op_backend* sn2_xnnpack_backend(const struct sn2_node* node, bool dense) {
   switch (node->type) {
+    case sn2_op_clamp:
+      return &clamp_backend;
+    case sn2_op_binary:
+      return dense ? &binary_backend : NULL;
     case sn2_op_conv2d:
       return &conv2d_backend;
     case sn2_op_max_pool:
