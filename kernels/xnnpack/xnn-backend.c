@@ -200,6 +200,23 @@ static enum sn2_status create_binary(const struct sn2_op_context* c, pthreadpool
   return finish(created, setup_binary, op, c, pool, state_out);
 }
 
+static enum xnn_status setup_shuffle(xnn_operator_t op, const struct sn2_op_context* c, pthreadpool_t pool) {
+  const struct sn2_tensor* in = &c->inputs[0];
+  return xnn_setup_channel_shuffle_nc_x32(op, (size_t)in->shape.n * in->shape.h * in->shape.w,
+                                          in->data, c->outputs[0].data, pool);
+}
+
+static enum sn2_status create_shuffle(const struct sn2_op_context* c, pthreadpool_t pool, void** state_out) {
+  const uint32_t groups = c->node->params.channel_shuffle.groups;
+  xnn_operator_t op = NULL;
+  enum xnn_status created = xnn_create_channel_shuffle_nc_x32(
+      groups, c->inputs[0].shape.c / groups, c->inputs[0].pixel_stride, c->outputs[0].pixel_stride, 0, &op);
+  return finish(created, setup_shuffle, op, c, pool, state_out);
+}
+
+static const struct sn2_op_backend shuffle_backend = {
+    "xnnpack:channel_shuffle_nc_x32", create_shuffle, run_operator, delete_operator, NULL};
+
 static const struct sn2_op_backend clamp_backend = {
     "xnnpack:clamp_nc_f32", create_clamp, run_operator, delete_operator, NULL};
 static const struct sn2_op_backend binary_backend = {
@@ -219,6 +236,9 @@ const struct sn2_op_backend* sn2_xnnpack_backend(const struct sn2_node* node, bo
   switch (node->type) {
     case sn2_op_clamp:
       return &clamp_backend;
+    case sn2_op_channel_shuffle:
+      // XNNPACK wants two groups or more; one group is a plain copy.
+      return node->params.channel_shuffle.groups > 1 ? &shuffle_backend : NULL;
     case sn2_op_binary:
       return dense ? &binary_backend : NULL;
     case sn2_op_conv2d:
