@@ -47,6 +47,9 @@ const struct sn2_op_backend* sn2_xnnpack_backend(const struct sn2_node* node, bo
 // The pointwise gather/scatter backend for an ISA path, or NULL where this build has none.
 const struct sn2_op_backend* sn2_pwconv_backend(enum sn2_isa isa);
 
+// The depthwise 3x3 backend for an ISA path, or NULL where this build has none.
+const struct sn2_op_backend* sn2_dwconv2d_backend(enum sn2_isa isa);
+
 // Initialises XNNPACK once per process; fails (invalid_state) where XNNPACK cannot run.
 enum sn2_status sn2_xnnpack_initialize(void);
 

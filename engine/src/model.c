@@ -10,6 +10,7 @@
 #include "graph/memory-plan.h"
 #include "graph/onnx-import.h"
 #include "graph/passes.h"
+#include "kernels/config/dwconv2d-config.h"
 #include "kernels/config/hardware-config.h"
 
 // Arena offsets are cache-line aligned: no two values share a line, and SIMD loads align.
@@ -68,11 +69,25 @@ static bool dense_access(const struct sn2_model* model, uint32_t n) {
   return dense_value(model, node->outputs[0], rank);
 }
 
+// Where sn2's depthwise 3x3 kernel beats XNNPACK's, as measured by bench/f32-dwconv2d.cc on
+// the AVX-512 path (docs/performance.md): stride 1 along rows of 14 or more, stride 2 up to 88
+// channels. Elsewhere, and on the AVX2 path (its kernel has no multi-pixel groups yet), XNNPACK.
+static bool prefer_sn2_depthwise(const struct sn2_model* model, const struct sn2_node* node) {
+  const struct sn2_conv2d_params* c = &node->params.conv2d;
+  if (model->isa != sn2_isa_avx512f || !sn2_dwconv2d_supports(c)) return false;
+  const uint32_t out_w = model->graph->values[node->outputs[0]].dims[3];
+  return c->stride_h == 1 ? out_w >= 14 : c->output_channels <= 88;
+}
+
 static const struct sn2_op_backend* choose_backend(const struct sn2_model* model, uint32_t n) {
   const struct sn2_node* node = &model->graph->nodes[n];
   if (model->views.is_view[n]) return sn2_view_backend();
   const int reference = (model->options.flags & SN2_FLAG_REFERENCE) || model->isa == sn2_isa_scalar;
   if (reference) return sn2_reference_backend(node->type);
+  if (plain_access(model, n) && node->type == sn2_op_conv2d && prefer_sn2_depthwise(model, node)) {
+    const struct sn2_op_backend* backend = sn2_dwconv2d_backend(model->isa);
+    if (backend) return backend;
+  }
   if (plain_access(model, n)) {
     const struct sn2_op_backend* backend = sn2_xnnpack_backend(node, dense_access(model, n));
     if (backend) return backend;

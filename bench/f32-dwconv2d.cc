@@ -1,0 +1,80 @@
+// The depthwise 3x3 convolutions of ShuffleNet V2, x0.5 to x2.0: sn2's kernels next to XNNPACK's
+// convolution operator (which picks its depthwise microkernels). Counters: FLOPS and bytes
+// (input + output + weights per run, the traffic a depthwise conv cannot avoid).
+#include <benchmark/benchmark.h>
+#include <xnnpack.h>
+
+#include <vector>
+
+#include "kernels/config/dwconv2d-config.h"
+#include "kernels/config/hardware-config.h"
+
+namespace {
+
+// {input height = width, channels, stride}: every depthwise conv of the four widths.
+void ShuffleNetShapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"hw", "c", "s"});
+  b->Args({56, 24, 2});  // stage 2, branch 1 (the stem's 24 channels)
+  for (int c : {24, 58, 88, 122}) {
+    b->Args({56, c, 2});      // stage 2 unit 0, branch 2
+    b->Args({28, c, 1});      // stage 2
+    b->Args({28, 2 * c, 2});  // stage 3 unit 0
+    b->Args({14, 2 * c, 1});  // stage 3
+    b->Args({14, 4 * c, 2});  // stage 4 unit 0
+    b->Args({7, 4 * c, 1});   // stage 4
+  }
+}
+
+void Counters(benchmark::State& state, size_t hw, size_t c, size_t stride) {
+  const size_t out = (hw + 2 - 3) / stride + 1;
+  state.counters["FLOPS"] = benchmark::Counter(2.0 * out * out * c * 9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["bytes"] = benchmark::Counter(4.0 * (hw * hw * c + out * out * c + 10 * c),
+                                               benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void Sn2(benchmark::State& state, sn2_isa isa) {
+  const sn2_hardware_config* hw_config = sn2_get_hardware_config();
+  const sn2_dwconv2d_config* config = sn2_get_dwconv2d_config(isa);
+  if (!config || (isa == sn2_isa_avx512f && !hw_config->avx512f) || (isa == sn2_isa_avx2 && !hw_config->avx2_fma)) {
+    state.SkipWithError("ISA not available on this CPU or build");
+    return;
+  }
+  const size_t hw = state.range(0), c = state.range(1), stride = state.range(2);
+  const size_t out = (hw + 2 - 3) / stride + 1;
+  std::vector<float> input(hw * hw * c, 0.5f), output(out * out * c), weights(9 * c, 0.1f), bias(c);
+  std::vector<float> packed(sn2_f32_dwconv2d_packed_size(c, config->cb));
+  sn2_f32_dwconv2d_pack(c, config->cb, weights.data(), bias.data(), packed.data());
+  const sn2_dwconv2d_problem problem = {1, hw, hw, out, out, c, uint32_t(stride), 1, 1, input.data(), c,
+                                        packed.data(), output.data(), c, {0.0f, 1e30f}};
+  for (auto _ : state) {
+    sn2_f32_dwconv2d_run(config, &problem, nullptr);
+    benchmark::DoNotOptimize(output.data());
+  }
+  Counters(state, hw, c, stride);
+}
+
+void Xnnpack(benchmark::State& state) {
+  if (xnn_initialize(nullptr) != xnn_status_success) {
+    state.SkipWithError("XNNPACK failed to initialise");
+    return;
+  }
+  const size_t hw = state.range(0), c = state.range(1), stride = state.range(2);
+  const size_t out = (hw + 2 - 3) / stride + 1;
+  std::vector<float> input(hw * hw * c, 0.5f), output(out * out * c), weights(9 * c, 0.1f), bias(c);
+  xnn_operator_t op = nullptr;
+  if (xnn_create_convolution2d_nhwc_f32(1, 1, 1, 1, 3, 3, stride, stride, 1, 1, c, 1, 1, c, c,
+                                        weights.data(), bias.data(), 0.0f, 1e30f, 0, &op) != xnn_status_success ||
+      xnn_setup_convolution2d_nhwc_f32(op, 1, hw, hw, input.data(), output.data(), nullptr) != xnn_status_success) {
+    state.SkipWithError("XNNPACK refused the convolution");
+    return;
+  }
+  for (auto _ : state) xnn_run_operator(op, nullptr);
+  xnn_delete_operator(op);
+  Counters(state, hw, c, stride);
+}
+
+BENCHMARK(Xnnpack)->Name("f32_dwconv2d_3x3/xnnpack")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Sn2, avx512f, sn2_isa_avx512f)->Name("f32_dwconv2d_3x3/sn2_16c_avx512f")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Sn2, avx2, sn2_isa_avx2)->Name("f32_dwconv2d_3x3/sn2_8c_avx2")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
+
+}  // namespace

@@ -1,0 +1,106 @@
+// The depthwise 3x3 kernels as an op backend: weights packed per session; (channel block, output
+// row) pairs spread over the thread pool, each writing only its own outputs.
+#include <stdlib.h>
+
+#include "engine/src/error.h"
+#include "kernels/backend.h"
+#include "kernels/config/dwconv2d-config.h"
+
+struct dwconv2d_state {
+  const struct sn2_dwconv2d_config* config;
+  float* packed;
+  struct sn2_dwconv2d_problem problem;
+};
+
+struct dwconv2d_task {
+  const struct sn2_dwconv2d_config* config;
+  const struct sn2_dwconv2d_problem* problem;
+};
+
+static void run_block_row(void* context, size_t block, size_t row) {
+  const struct dwconv2d_task* t = context;
+  t->config->ukernel(t->problem, block, row);
+}
+
+void sn2_f32_dwconv2d_run(const struct sn2_dwconv2d_config* config,
+                          const struct sn2_dwconv2d_problem* problem, void* threadpool) {
+  const struct dwconv2d_task task = {config, problem};
+  const size_t blocks = (problem->channels + config->cb - 1) / config->cb;
+  pthreadpool_parallelize_2d((pthreadpool_t)threadpool, run_block_row, (void*)&task, blocks,
+                             problem->batch * problem->out_h, 0);
+}
+
+static void destroy(void* state) {
+  struct dwconv2d_state* s = state;
+  if (!s) return;
+  free(s->packed);
+  free(s);
+}
+
+static enum sn2_status create(const struct sn2_op_context* c, pthreadpool_t pool, void** state_out) {
+  (void)pool;
+  const struct sn2_conv2d_params* p = &c->node->params.conv2d;
+  const struct sn2_tensor* in = &c->inputs[0];
+  const struct sn2_tensor* out = &c->outputs[0];
+  struct dwconv2d_state* s = calloc(1, sizeof *s);
+  if (!s) return sn2_error(sn2_status_out_of_memory, "node %s: out of memory", c->node->name);
+  s->config = c->kernel_data;
+  s->packed = malloc(sn2_f32_dwconv2d_packed_size(p->output_channels, s->config->cb) * sizeof(float));
+  if (!s->packed) {
+    destroy(s);
+    return sn2_error(sn2_status_out_of_memory, "node %s: out of memory", c->node->name);
+  }
+  sn2_f32_dwconv2d_pack(p->output_channels, s->config->cb, p->weights, p->bias, s->packed);
+  s->problem = (struct sn2_dwconv2d_problem){
+      .batch = in->shape.n, .in_h = in->shape.h, .in_w = in->shape.w,
+      .out_h = out->shape.h, .out_w = out->shape.w, .channels = p->output_channels,
+      .stride = p->stride_h, .pad_top = p->pad_top, .pad_left = p->pad_left,
+      .input = in->data, .input_stride = in->pixel_stride, .packed = s->packed,
+      .output = out->data, .output_stride = out->pixel_stride,
+      .params = {p->output_min, p->output_max},
+  };
+  *state_out = s;
+  return sn2_status_success;
+}
+
+static void run(const struct sn2_op_context* c, void* state, pthreadpool_t pool) {
+  (void)c;
+  const struct dwconv2d_state* s = state;
+  sn2_f32_dwconv2d_run(s->config, &s->problem, pool);
+}
+
+#if SN2_ARCH_X86
+static const struct sn2_dwconv2d_config configs[] = {
+    {sn2_f32_dwconv2d_3x3_minmax_ukernel_16c__avx512f, 16, sn2_isa_avx512f, "sn2:f32_dwconv2d_3x3_16c__avx512f"},
+    {sn2_f32_dwconv2d_3x3_minmax_ukernel_8c__avx2, 8, sn2_isa_avx2, "sn2:f32_dwconv2d_3x3_8c__avx2"},
+};
+static const struct sn2_op_backend backends[] = {
+    {"sn2:f32_dwconv2d_3x3_16c__avx512f", create, run, destroy, &configs[0]},
+    {"sn2:f32_dwconv2d_3x3_8c__avx2", create, run, destroy, &configs[1]},
+};
+#define CONFIG_COUNT (sizeof configs / sizeof configs[0])
+#else
+static const struct sn2_dwconv2d_config* const configs = NULL;
+static const struct sn2_op_backend* const backends = NULL;
+#define CONFIG_COUNT 0
+#endif
+
+const struct sn2_dwconv2d_config* sn2_get_dwconv2d_config(enum sn2_isa isa) {
+  for (size_t i = 0; i < CONFIG_COUNT; i++) {
+    if (configs[i].isa == isa) return &configs[i];
+  }
+  return NULL;
+}
+
+bool sn2_dwconv2d_supports(const struct sn2_conv2d_params* p) {
+  return p->kernel_h == 3 && p->kernel_w == 3 && p->groups == p->input_channels &&
+         p->groups == p->output_channels && p->dilation_h == 1 && p->dilation_w == 1 &&
+         p->stride_h == p->stride_w && (p->stride_h == 1 || p->stride_h == 2);
+}
+
+const struct sn2_op_backend* sn2_dwconv2d_backend(enum sn2_isa isa) {
+  for (size_t i = 0; i < CONFIG_COUNT; i++) {
+    if (configs[i].isa == isa) return &backends[i];
+  }
+  return NULL;
+}

@@ -1,0 +1,47 @@
+// Depthwise 3x3 convolution micro-kernels on NHWC feature maps (any pixel stride), stride 1 or
+// 2, any padding, with fused bias and clamp. One call computes one output row for one block of
+// channels; the weights and bias of the block stay in registers along the row. Channel tails
+// use masked loads and stores: nothing is read or written past the channels.
+#ifndef SN2_KERNELS_F32_DWCONV2D_DWCONV2D_H
+#define SN2_KERNELS_F32_DWCONV2D_DWCONV2D_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels/f32-pwconv/pwconv.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct sn2_dwconv2d_problem {
+  size_t batch, in_h, in_w, out_h, out_w, channels;
+  uint32_t stride, pad_top, pad_left;
+  const float* input;
+  size_t input_stride;  // floats per input pixel
+  const float* packed;  // per block of CB channels: 9 weight rows then the bias row, CB each
+  float* output;
+  size_t output_stride;
+  struct sn2_f32_minmax_params params;
+};
+
+// Computes output row `row` (n * out_h + oy) for channel block `block`.
+typedef void (*sn2_f32_dwconv2d_ukernel_fn)(const struct sn2_dwconv2d_problem* p, size_t block,
+                                            size_t row);
+
+// Packed size in floats and the packing for blocks of `cb` channels; `weights` is [c][3][3]
+// (sn2's conv layout for a depthwise conv), `bias` may be NULL.
+size_t sn2_f32_dwconv2d_packed_size(size_t channels, size_t cb);
+void sn2_f32_dwconv2d_pack(size_t channels, size_t cb, const float* weights, const float* bias,
+                           float* packed);
+
+void sn2_f32_dwconv2d_3x3_minmax_ukernel_16c__avx512f(const struct sn2_dwconv2d_problem* p,
+                                                      size_t block, size_t row);
+void sn2_f32_dwconv2d_3x3_minmax_ukernel_8c__avx2(const struct sn2_dwconv2d_problem* p,
+                                                  size_t block, size_t row);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif  // SN2_KERNELS_F32_DWCONV2D_DWCONV2D_H

@@ -1,0 +1,88 @@
+// The depthwise 3x3 micro-kernels against a scalar loop written here, on every ISA this CPU
+// runs: channel counts around the vector widths, strides 1 and 2, symmetric, asymmetric and no
+// padding, odd and 1x1 sizes, pixels wider than their channels (with canaries that must stay).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/config/dwconv2d-config.h"
+#include "kernels/config/hardware-config.h"
+
+namespace {
+
+constexpr float kCanary = -5555.0f;
+
+struct Case {
+  size_t h, w, c;
+  uint32_t stride, pad_top, pad_left, pad_bottom, pad_right;
+};
+
+void Check(sn2_isa isa, const Case& t) {
+  const sn2_dwconv2d_config* config = sn2_get_dwconv2d_config(isa);
+  ASSERT_NE(config, nullptr);
+  const size_t out_h = (t.h + t.pad_top + t.pad_bottom - 3) / t.stride + 1;
+  const size_t out_w = (t.w + t.pad_left + t.pad_right - 3) / t.stride + 1;
+  const size_t in_stride = t.c + 3, out_stride = t.c + 5;
+  std::mt19937 rng(uint32_t(t.h * 1000 + t.w * 100 + t.c));
+  std::uniform_real_distribution<float> dist(-1, 1);
+  std::vector<float> input(2 * t.h * t.w * in_stride), weights(t.c * 9), bias(t.c);
+  for (float& v : input) v = dist(rng);
+  for (float& v : weights) v = dist(rng);
+  for (float& v : bias) v = dist(rng);
+  std::vector<float> packed(sn2_f32_dwconv2d_packed_size(t.c, config->cb));
+  sn2_f32_dwconv2d_pack(t.c, config->cb, weights.data(), bias.data(), packed.data());
+  std::vector<float> output(2 * out_h * out_w * out_stride, kCanary);
+  const sn2_dwconv2d_problem problem = {2, t.h, t.w, out_h, out_w, t.c, t.stride, t.pad_top, t.pad_left,
+                                        input.data(), in_stride, packed.data(), output.data(),
+                                        out_stride, {-1.5f, 1.75f}};
+  sn2_f32_dwconv2d_run(config, &problem, nullptr);
+  for (size_t n = 0; n < 2; n++)
+    for (size_t oy = 0; oy < out_h; oy++)
+      for (size_t ox = 0; ox < out_w; ox++) {
+        const float* pixel = output.data() + ((n * out_h + oy) * out_w + ox) * out_stride;
+        for (size_t c = 0; c < t.c; c++) {
+          double acc = bias[c];
+          for (size_t ky = 0; ky < 3; ky++)
+            for (size_t kx = 0; kx < 3; kx++) {
+              const long iy = long(oy * t.stride + ky) - long(t.pad_top);
+              const long ix = long(ox * t.stride + kx) - long(t.pad_left);
+              if (iy < 0 || ix < 0 || iy >= long(t.h) || ix >= long(t.w)) continue;
+              acc += double(input[((n * t.h + iy) * t.w + ix) * in_stride + c]) * weights[c * 9 + ky * 3 + kx];
+            }
+          const float expected = std::min(std::max(float(acc), -1.5f), 1.75f);
+          ASSERT_NEAR(pixel[c], expected, 1e-5f) << config->name << " c=" << c << " at " << oy << "," << ox;
+        }
+        for (size_t c = t.c; c < out_stride; c++) ASSERT_EQ(pixel[c], kCanary) << config->name << " wrote past the channels";
+      }
+}
+
+class DwconvUkernel : public ::testing::TestWithParam<sn2_isa> {};
+
+TEST_P(DwconvUkernel, MatchesScalarLoop) {
+  const sn2_hardware_config* hw = sn2_get_hardware_config();
+  if (!sn2_get_dwconv2d_config(GetParam())) GTEST_SKIP() << "this build has no kernel for the ISA";
+  if ((GetParam() == sn2_isa_avx512f && !hw->avx512f) || (GetParam() == sn2_isa_avx2 && !hw->avx2_fma)) {
+    GTEST_SKIP() << "this CPU cannot run " << sn2_isa_name(GetParam());
+  }
+  for (size_t c : {1, 7, 8, 9, 15, 16, 17, 24, 58}) {
+    for (uint32_t stride : {1u, 2u}) {
+      Check(GetParam(), {6, 7, c, stride, 1, 1, 1, 1});
+      Check(GetParam(), {5, 5, c, stride, 0, 0, 0, 0});
+      Check(GetParam(), {8, 6, c, stride, 0, 1, 1, 0});  // TF-style: some sides only
+      Check(GetParam(), {1, 1, c, stride, 1, 1, 1, 1});
+      if (HasFatalFailure()) return;
+    }
+  }
+  Check(GetParam(), {28, 28, 116, 2, 1, 1, 1, 1});
+}
+
+INSTANTIATE_TEST_SUITE_P(Isa, DwconvUkernel, ::testing::Values(sn2_isa_avx2, sn2_isa_avx512f),
+                         [](const ::testing::TestParamInfo<sn2_isa>& info) {
+                           return std::string(sn2_isa_name(info.param));
+                         });
+
+}  // namespace
