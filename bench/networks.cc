@@ -19,6 +19,8 @@ struct Plan {
 const Plan kPlans[] = {
     {"compiled", 0},
     {"copies", SN2_FLAG_NO_CHANNEL_VIEWS},
+    // The plain XNNPACK pipeline: passes, but copies and XNNPACK operators only.
+    {"xnnpack_only", SN2_FLAG_NO_CHANNEL_VIEWS | SN2_FLAG_XNNPACK_ONLY},
     {"unoptimized", SN2_FLAG_NO_CHANNEL_VIEWS | SN2_FLAG_NO_GRAPH_PASSES},
 };
 

@@ -210,6 +210,24 @@ TEST(BuiltinRun, ScalarIsaRunsReferenceKernelsOnly) {
   }
 }
 
+TEST(BuiltinRun, XnnpackOnlyPlanIsAllXnnpackAndMatchesReference) {
+  sn2_options only{};
+  only.flags = SN2_FLAG_XNNPACK_ONLY | SN2_FLAG_NO_CHANNEL_VIEWS;
+  ModelPtr model = MakeBuiltin("shufflenet_v2_x0_5", only);
+  sn2_plan_stats stats{};
+  ASSERT_EQ(sn2_model_get_stats(model.get(), &stats), sn2_status_success);
+  for (uint32_t i = 0; i < stats.op_count; i++) {
+    sn2_op_info op{};
+    ASSERT_EQ(sn2_model_get_op_info(model.get(), i, &op), sn2_status_success);
+    EXPECT_EQ(std::strncmp(op.kernel, "xnnpack:", 8), 0) << op.name << " runs " << op.kernel;
+  }
+  sn2_options reference{};
+  reference.flags = SN2_FLAG_REFERENCE | SN2_FLAG_NO_GRAPH_PASSES;
+  ModelPtr ref = MakeBuiltin("shufflenet_v2_x0_5", reference);
+  const auto input = PatternInput(3 * 224 * 224, 21);
+  EXPECT_LE(RelativeMaxError(RunModel(model.get(), input, 2), RunModel(ref.get(), input)), 1e-4);
+}
+
 TEST(BuiltinRun, DefaultPathUsesXnnpackForConvolutions) {
   ModelPtr model = MakeBuiltin("shufflenet_v2_x1_0");
   sn2_op_info op{};

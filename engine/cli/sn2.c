@@ -6,7 +6,7 @@
 //   sn2 inspect MODEL [--json]
 //   sn2 compare MODEL... [--threads N] [--runs N] [--warmup N]
 //   common: [--isa auto|scalar|avx2|avx512f|neon] [--reference] [--seed N]
-//           [--no-views] [--no-passes]  (the ablation switches)
+//           [--no-views] [--no-passes] [--xnnpack-only]  (the ablation switches)
 //
 // MODEL is builtin:NAME or a path to an .onnx file. An error is one line on stderr and exit
 // status 1 (2 for usage).
@@ -57,7 +57,8 @@ static int usage(void) {
       "       sn2 inspect MODEL [--json]\n"
       "       sn2 compare MODEL... [--threads N] [--runs N] [--warmup N]\n"
       "options for all: --isa auto|scalar|avx2|avx512f|neon, --reference, --seed N,\n"
-      "                 --no-views (copies for split/concat/shuffle), --no-passes\n"
+      "                 --no-views (copies for split/concat/shuffle), --no-passes,\n"
+      "                 --xnnpack-only (no sn2 SIMD kernels)\n"
       "MODEL: an .onnx file, or builtin:NAME with NAME one of:",
       stderr);
   for (const char* const* name = sn2_builtin_names(); *name; name++) fprintf(stderr, " %s", *name);
@@ -130,6 +131,8 @@ static int parse_args(int argc, char** argv, struct cli* cli) {
       cli->options.flags |= SN2_FLAG_NO_CHANNEL_VIEWS;
     } else if (strcmp(a, "--no-passes") == 0) {
       cli->options.flags |= SN2_FLAG_NO_GRAPH_PASSES;
+    } else if (strcmp(a, "--xnnpack-only") == 0) {
+      cli->options.flags |= SN2_FLAG_XNNPACK_ONLY;
     } else if (strcmp(a, "--json") == 0) {
       cli->json = 1;
     } else if (strcmp(a, "--profile") == 0) {

@@ -75,9 +75,13 @@ enum sn2_isa {
 /// rewriting): an ablation switch for measuring what the compiler is worth.
 /// SN2_FLAG_NO_CHANNEL_VIEWS: run channel split, concat and shuffle as copies instead of
 /// zero-copy views (the other ablation switch).
+/// SN2_FLAG_XNNPACK_ONLY: every op XNNPACK has an operator for runs on it, none on sn2's own
+/// SIMD kernels; with SN2_FLAG_NO_CHANNEL_VIEWS this is the plain XNNPACK pipeline the
+/// compiled plan is measured against.
 #define SN2_FLAG_REFERENCE 0x1u
 #define SN2_FLAG_NO_GRAPH_PASSES 0x2u
 #define SN2_FLAG_NO_CHANNEL_VIEWS 0x4u
+#define SN2_FLAG_XNNPACK_ONLY 0x8u
 
 /// Options; the zero value means defaults everywhere. The model copies what it needs.
 struct sn2_options {

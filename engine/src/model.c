@@ -84,14 +84,17 @@ static const struct sn2_op_backend* choose_backend(const struct sn2_model* model
   if (model->views.is_view[n]) return sn2_view_backend();
   const int reference = (model->options.flags & SN2_FLAG_REFERENCE) || model->isa == sn2_isa_scalar;
   if (reference) return sn2_reference_backend(node->type);
-  if (plain_access(model, n) && node->type == sn2_op_conv2d && prefer_sn2_depthwise(model, node)) {
+  const bool own_kernels = !(model->options.flags & SN2_FLAG_XNNPACK_ONLY);
+  if (own_kernels && plain_access(model, n) && node->type == sn2_op_conv2d &&
+      prefer_sn2_depthwise(model, node)) {
     const struct sn2_op_backend* backend = sn2_dwconv2d_backend(model->isa);
     if (backend) return backend;
   }
   if (plain_access(model, n)) {
     const struct sn2_op_backend* backend = sn2_xnnpack_backend(node, dense_access(model, n));
     if (backend) return backend;
-  } else if (node->type == sn2_op_conv2d && sn2_conv_is_pointwise(&node->params.conv2d)) {
+  } else if (own_kernels && node->type == sn2_op_conv2d &&
+             sn2_conv_is_pointwise(&node->params.conv2d)) {
     // A 1x1 conv reading or writing a channel view: the gather/scatter kernel of this ISA.
     const struct sn2_op_backend* backend = sn2_pwconv_backend(model->isa);
     if (backend) return backend;
@@ -169,7 +172,8 @@ enum sn2_status sn2_model_create_from_graph(struct sn2_graph* graph,
                        model->options.threads);
     goto error;
   }
-  const uint32_t known_flags = SN2_FLAG_REFERENCE | SN2_FLAG_NO_GRAPH_PASSES | SN2_FLAG_NO_CHANNEL_VIEWS;
+  const uint32_t known_flags = SN2_FLAG_REFERENCE | SN2_FLAG_NO_GRAPH_PASSES |
+                               SN2_FLAG_NO_CHANNEL_VIEWS | SN2_FLAG_XNNPACK_ONLY;
   if (model->options.flags & ~known_flags) {
     status = sn2_error(sn2_status_invalid_parameter, "options.flags: unknown bits 0x%x",
                        model->options.flags & ~known_flags);

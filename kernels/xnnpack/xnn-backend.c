@@ -1,6 +1,7 @@
 // XNNPACK operators as a backend. Operators are created per session (XNNPACK packs the weights
 // then) and set up once with the session's fixed arena pointers, so a run is xnn_run_operator.
 #include <math.h>
+#include <stdlib.h>
 #include <pthread.h>
 #include <xnnpack.h>
 
@@ -214,6 +215,61 @@ static enum sn2_status create_shuffle(const struct sn2_op_context* c, pthreadpoo
   return finish(created, setup_shuffle, op, c, pool, state_out);
 }
 
+// Channel split and concat on feature maps: one copy_nc_x32 per part, each moving its channel
+// slice between pixels of different widths.
+struct parts_state {
+  uint32_t count;
+  xnn_operator_t ops[];
+};
+
+static void delete_parts(void* state) {
+  struct parts_state* s = state;
+  if (!s) return;
+  for (uint32_t i = 0; i < s->count; i++) {
+    if (s->ops[i]) xnn_delete_operator(s->ops[i]);
+  }
+  free(s);
+}
+
+static void run_parts(const struct sn2_op_context* c, void* state, pthreadpool_t pool) {
+  (void)c;
+  const struct parts_state* s = state;
+  for (uint32_t i = 0; i < s->count; i++) (void)xnn_run_operator(s->ops[i], pool);
+}
+
+static enum sn2_status create_parts(const struct sn2_op_context* c, pthreadpool_t pool, void** state_out) {
+  const bool split = c->node->type == sn2_op_split;
+  const struct sn2_tensor* whole = split ? &c->inputs[0] : &c->outputs[0];
+  const uint32_t count = split ? c->node->output_count : c->node->input_count;
+  struct parts_state* s = calloc(1, sizeof *s + count * sizeof(xnn_operator_t));
+  if (!s) return sn2_error(sn2_status_out_of_memory, "node %s: out of memory", c->node->name);
+  s->count = count;
+  const size_t pixels = (size_t)whole->shape.n * whole->shape.h * whole->shape.w;
+  uint32_t offset = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    const struct sn2_tensor* part = split ? &c->outputs[i] : &c->inputs[i];
+    const size_t in_stride = split ? whole->pixel_stride : part->pixel_stride;
+    const size_t out_stride = split ? part->pixel_stride : whole->pixel_stride;
+    const float* from = split ? whole->data + offset : part->data;
+    float* to = split ? part->data : whole->data + offset;
+    enum sn2_status status = check(xnn_create_copy_nc_x32(part->shape.c, in_stride, out_stride, 0, &s->ops[i]),
+                                   c->node, "create copy");
+    if (status == sn2_status_success) {
+      status = check(xnn_setup_copy_nc_x32(s->ops[i], pixels, from, to, pool), c->node, "setup copy");
+    }
+    if (status != sn2_status_success) {
+      delete_parts(s);
+      return status;
+    }
+    offset += part->shape.c;
+  }
+  *state_out = s;
+  return sn2_status_success;
+}
+
+static const struct sn2_op_backend parts_backend = {
+    "xnnpack:copy_nc_x32", create_parts, run_parts, delete_parts, NULL};
+
 static const struct sn2_op_backend shuffle_backend = {
     "xnnpack:channel_shuffle_nc_x32", create_shuffle, run_operator, delete_operator, NULL};
 
@@ -236,6 +292,10 @@ const struct sn2_op_backend* sn2_xnnpack_backend(const struct sn2_node* node, bo
   switch (node->type) {
     case sn2_op_clamp:
       return &clamp_backend;
+    case sn2_op_split:
+    case sn2_op_concat:
+      // Channel split / concat of feature maps whose channels are contiguous.
+      return node->params.axis.axis == 1 && dense ? &parts_backend : NULL;
     case sn2_op_channel_shuffle:
       // XNNPACK wants two groups or more; one group is a plain copy.
       return node->params.channel_shuffle.groups > 1 ? &shuffle_backend : NULL;
