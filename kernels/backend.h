@@ -42,7 +42,8 @@ const struct sn2_op_backend* sn2_reference_backend(enum sn2_op_type type);
 // The XNNPACK backend for this node, or NULL where XNNPACK has no operator for it. `dense`:
 // its tensors are whole buffers (no wider pixels, no channel views) whose storage order XNNPACK's
 // row-major nd ops can address.
-const struct sn2_op_backend* sn2_xnnpack_backend(const struct sn2_node* node, bool dense);
+const struct sn2_op_backend* sn2_xnnpack_backend(const struct sn2_graph* graph,
+                                                 const struct sn2_node* node, bool dense);
 
 // The pointwise gather/scatter backend for an ISA path, or NULL where this build has none.
 const struct sn2_op_backend* sn2_pwconv_backend(enum sn2_isa isa);

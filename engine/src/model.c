@@ -91,7 +91,7 @@ static const struct sn2_op_backend* choose_backend(const struct sn2_model* model
     if (backend) return backend;
   }
   if (plain_access(model, n)) {
-    const struct sn2_op_backend* backend = sn2_xnnpack_backend(node, dense_access(model, n));
+    const struct sn2_op_backend* backend = sn2_xnnpack_backend(model->graph, node, dense_access(model, n));
     if (backend) return backend;
   } else if (own_kernels && node->type == sn2_op_conv2d &&
              sn2_conv_is_pointwise(&node->params.conv2d)) {

@@ -288,14 +288,16 @@ static const struct sn2_op_backend global_avg_pool_backend = {
 static const struct sn2_op_backend fully_connected_backend = {
     "xnnpack:fully_connected_nc_f32", create_fully_connected, run_operator, delete_operator, NULL};
 
-const struct sn2_op_backend* sn2_xnnpack_backend(const struct sn2_node* node, bool dense) {
+const struct sn2_op_backend* sn2_xnnpack_backend(const struct sn2_graph* graph,
+                                                 const struct sn2_node* node, bool dense) {
+  const bool feature_maps = graph->values[node->inputs[0]].rank == 4;
   switch (node->type) {
     case sn2_op_clamp:
       return &clamp_backend;
     case sn2_op_split:
     case sn2_op_concat:
       // Channel split / concat of feature maps whose channels are contiguous.
-      return node->params.axis.axis == 1 && dense ? &parts_backend : NULL;
+      return feature_maps && node->params.axis.axis == 1 && dense ? &parts_backend : NULL;
     case sn2_op_channel_shuffle:
       // XNNPACK wants two groups or more; one group is a plain copy.
       return node->params.channel_shuffle.groups > 1 ? &shuffle_backend : NULL;
