@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""sn2 against its own XNNPACK-only plan and onnxruntime, for each model and thread count.
+
+Dev-time only (PyPI onnxruntime). For every MODEL.onnx and thread count it runs
+tools/ab_bench.py (alternating rounds: sn2, sn2 --xnnpack-only --no-views, onnxruntime) and
+prints one Markdown table of medians and ratios.
+
+  python3 tools/peer_bench.py MODEL.onnx... [--threads 1 2] [--rounds 5] [--runs 100]
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("models", nargs="+")
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=100)
+    args = ap.parse_args()
+    print("| model | threads | sn2 ms | sn2 XNNPACK-only ms | onnxruntime ms | sn2 / onnxruntime | XNNPACK-only / sn2 |")
+    print("|---|---|---|---|---|---|---|")
+    header = None
+    for model in args.models:
+        for threads in args.threads:
+            out = subprocess.run([sys.executable, os.path.join(here, "ab_bench.py"), model, "--ort",
+                                  "--threads", str(threads), "--rounds", str(args.rounds), "--runs",
+                                  str(args.runs), "--config", "sn2=", "--config",
+                                  "xnnpack=--xnnpack-only --no-views"],
+                                 check=True, capture_output=True, text=True).stdout
+            header = header or out.split("\n")[0]
+            ms = {m.group(1): float(m.group(2)) for m in re.finditer(r"\| (\S+) \| ([0-9.]+) \|", out)}
+            sn2, xnn, ort = ms["sn2"], ms["xnnpack"], ms["onnxruntime"]
+            name = os.path.basename(os.path.dirname(os.path.abspath(model))) or model
+            print(f"| {name} | {threads} | {sn2:.3f} | {xnn:.3f} | {ort:.3f} | {sn2 / ort:.2f} | {xnn / sn2:.2f} |")
+    print()
+    print("Each row from one run of tools/ab_bench.py: " + (header or ""))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
