@@ -4,6 +4,8 @@
 #include <benchmark/benchmark.h>
 #include <xnnpack.h>
 
+#include <cstdlib>
+#include <memory>
 #include <vector>
 
 #include "kernels/config/dwconv2d-config.h"
@@ -42,10 +44,11 @@ void Sn2(benchmark::State& state, sn2_isa isa) {
   const size_t hw = state.range(0), c = state.range(1), stride = state.range(2);
   const size_t out = (hw + 2 - 3) / stride + 1;
   std::vector<float> input(hw * hw * c, 0.5f), output(out * out * c), weights(9 * c, 0.1f), bias(c);
-  std::vector<float> packed(sn2_f32_dwconv2d_packed_size(c, config->cb));
-  sn2_f32_dwconv2d_pack(c, config->cb, weights.data(), bias.data(), packed.data());
+  const size_t packed_bytes = (sn2_f32_dwconv2d_packed_size(c, config->cb) * sizeof(float) + 63) / 64 * 64;
+  std::unique_ptr<float, decltype(&free)> packed(static_cast<float*>(aligned_alloc(64, packed_bytes)), &free);
+  sn2_f32_dwconv2d_pack(c, config->cb, weights.data(), bias.data(), packed.get());
   const sn2_dwconv2d_problem problem = {1, hw, hw, out, out, c, uint32_t(stride), 1, 1, input.data(), c,
-                                        packed.data(), output.data(), c, {0.0f, 1e30f}};
+                                        packed.get(), output.data(), c, {0.0f, 1e30f}};
   for (auto _ : state) {
     sn2_f32_dwconv2d_run(config, &problem, nullptr);
     benchmark::DoNotOptimize(output.data());

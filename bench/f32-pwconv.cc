@@ -5,6 +5,8 @@
 #include <xnnpack.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <memory>
 #include <numeric>
 #include <random>
 #include <vector>
@@ -41,11 +43,13 @@ void Pwconv(benchmark::State& state, sn2_isa isa, bool views) {
   std::vector<uint32_t> in_slots(k), out_slots(n);
   for (size_t q = 0; q < k; q++) in_slots[q] = uint32_t(views ? 2 * q + 1 : q);
   for (size_t j = 0; j < n; j++) out_slots[j] = uint32_t(2 * j);
-  std::vector<float> packed(sn2_f32_pwconv_packed_size(k, n, config->nr));
-  sn2_f32_pwconv_pack(k, n, config->nr, weights.data(), bias.data(), packed.data());
+  // Packed as the engine packs them: 64-byte aligned.
+  const size_t packed_bytes = (sn2_f32_pwconv_packed_size(k, n, config->nr) * sizeof(float) + 63) / 64 * 64;
+  std::unique_ptr<float, decltype(&free)> packed(static_cast<float*>(aligned_alloc(64, packed_bytes)), &free);
+  sn2_f32_pwconv_pack(k, n, config->nr, weights.data(), bias.data(), packed.get());
   const sn2_f32_minmax_params params{0.0f, 1e30f};
   const sn2_pwconv_problem problem = {pixels, k, n, input.data(), in_width, in_slots.data(),
-                                     packed.data(), output.data(), out_width,
+                                     packed.get(), output.data(), out_width,
                                      views ? out_slots.data() : nullptr, params};
   for (auto _ : state) {
     sn2_f32_pwconv_run(config, &problem, nullptr);
