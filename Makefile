@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build run test memcheck clean
+.PHONY: all deps configure build run test memcheck bench clean
 
 all: build
 
@@ -23,6 +23,10 @@ run: build
 # The whole suite: unit tests, CLI, install + example app, and the valgrind memcheck.
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The benchmark suite (docs/performance.md); pass more Google Benchmark flags in BENCH_ARGS.
+bench: build
+	@$(BUILD)/sn2_bench --benchmark_min_time=0.2 $(BENCH_ARGS)
 
 # Only the valgrind part of the suite.
 memcheck: build
