@@ -1,8 +1,9 @@
 # The two commands of the README, and a few helpers. Everything builds in build/ (Release).
 BUILD ?= build
+ARM64_BUILD ?= build-arm64
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build run test memcheck bench clean
+.PHONY: all deps configure build run test test-arm64 memcheck bench clean
 
 all: build
 
@@ -28,9 +29,20 @@ test: build
 bench: build
 	@$(BUILD)/sn2_bench --benchmark_min_time=0.2 $(BENCH_ARGS)
 
+# The suite cross-built for aarch64 (NEON kernels, XNNPACK's arm64 build) and run under
+# qemu-aarch64; scripts/setup-arm64.sh installs the cross tools and unpacks an arm64 sysroot.
+test-arm64: deps
+	@scripts/setup-arm64.sh $(CURDIR)/$(ARM64_BUILD)/sysroot
+	@cmake -S . -B $(ARM64_BUILD) -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake \
+		-DSN2_ARM64_SYSROOT=$(CURDIR)/$(ARM64_BUILD)/sysroot -DSN2_BUILD_CLI=OFF \
+		-DSN2_BUILD_BENCHMARKS=OFF -DCMAKE_BUILD_TYPE=Release > $(ARM64_BUILD).configure.log 2>&1 \
+		|| { cat $(ARM64_BUILD).configure.log; exit 1; }
+	@cmake --build $(ARM64_BUILD) -j $(JOBS)
+	@cd $(ARM64_BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
 # Only the valgrind part of the suite.
 memcheck: build
 	@cd $(BUILD) && ctest --output-on-failure -L memcheck
 
 clean:
-	rm -rf $(BUILD) $(BUILD).configure.log
+	rm -rf $(BUILD) $(BUILD).configure.log $(ARM64_BUILD) $(ARM64_BUILD).configure.log

@@ -65,7 +65,8 @@ class DwconvUkernel : public ::testing::TestWithParam<sn2_isa> {};
 TEST_P(DwconvUkernel, MatchesScalarLoop) {
   const sn2_hardware_config* hw = sn2_get_hardware_config();
   if (!sn2_get_dwconv2d_config(GetParam())) GTEST_SKIP() << "this build has no kernel for the ISA";
-  if ((GetParam() == sn2_isa_avx512f && !hw->avx512f) || (GetParam() == sn2_isa_avx2 && !hw->avx2_fma)) {
+  if ((GetParam() == sn2_isa_avx512f && !hw->avx512f) || (GetParam() == sn2_isa_avx2 && !hw->avx2_fma) ||
+      (GetParam() == sn2_isa_neon && !hw->neon)) {
     GTEST_SKIP() << "this CPU cannot run " << sn2_isa_name(GetParam());
   }
   for (size_t c : {1, 7, 8, 9, 15, 16, 17, 24, 58}) {
@@ -80,7 +81,7 @@ TEST_P(DwconvUkernel, MatchesScalarLoop) {
   Check(GetParam(), {28, 28, 116, 2, 1, 1, 1, 1});
 }
 
-INSTANTIATE_TEST_SUITE_P(Isa, DwconvUkernel, ::testing::Values(sn2_isa_avx2, sn2_isa_avx512f),
+INSTANTIATE_TEST_SUITE_P(Isa, DwconvUkernel, ::testing::Values(sn2_isa_avx2, sn2_isa_avx512f, sn2_isa_neon),
                          [](const ::testing::TestParamInfo<sn2_isa>& info) {
                            return std::string(sn2_isa_name(info.param));
                          });

@@ -77,7 +77,8 @@ void Check(sn2_isa isa, const Shape& shape) {
 
 bool Available(sn2_isa isa) {
   const sn2_hardware_config* hw = sn2_get_hardware_config();
-  return (isa == sn2_isa_avx2 && hw->avx2_fma) || (isa == sn2_isa_avx512f && hw->avx512f);
+  return (isa == sn2_isa_avx2 && hw->avx2_fma) || (isa == sn2_isa_avx512f && hw->avx512f) ||
+         (isa == sn2_isa_neon && hw->neon);
 }
 
 class PwconvUkernel : public ::testing::TestWithParam<sn2_isa> {};
@@ -98,7 +99,7 @@ TEST_P(PwconvUkernel, MatchesScalarLoop) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Isa, PwconvUkernel, ::testing::Values(sn2_isa_avx2, sn2_isa_avx512f),
+INSTANTIATE_TEST_SUITE_P(Isa, PwconvUkernel, ::testing::Values(sn2_isa_avx2, sn2_isa_avx512f, sn2_isa_neon),
                          [](const ::testing::TestParamInfo<sn2_isa>& info) {
                            return std::string(sn2_isa_name(info.param));
                          });

@@ -81,6 +81,14 @@ static const struct sn2_op_backend backends[] = {
     {"sn2:f32_dwconv2d_3x3_8c__avx2", create, run, destroy, &configs[1]},
 };
 #define CONFIG_COUNT (sizeof configs / sizeof configs[0])
+#elif SN2_ARCH_ARM64
+static const struct sn2_dwconv2d_config configs[] = {
+    {sn2_f32_dwconv2d_3x3_minmax_ukernel_4c__neon, 4, sn2_isa_neon, "sn2:f32_dwconv2d_3x3_4c__neon"},
+};
+static const struct sn2_op_backend backends[] = {
+    {"sn2:f32_dwconv2d_3x3_4c__neon", create, run, destroy, &configs[0]},
+};
+#define CONFIG_COUNT (sizeof configs / sizeof configs[0])
 #else
 static const struct sn2_dwconv2d_config* const configs = NULL;
 static const struct sn2_op_backend* const backends = NULL;

@@ -39,6 +39,8 @@ void sn2_f32_dwconv2d_3x3_minmax_ukernel_16c__avx512f(const struct sn2_dwconv2d_
                                                       size_t block, size_t row);
 void sn2_f32_dwconv2d_3x3_minmax_ukernel_8c__avx2(const struct sn2_dwconv2d_problem* p,
                                                   size_t block, size_t row);
+void sn2_f32_dwconv2d_3x3_minmax_ukernel_4c__neon(const struct sn2_dwconv2d_problem* p,
+                                                  size_t block, size_t row);
 
 #ifdef __cplusplus
 }

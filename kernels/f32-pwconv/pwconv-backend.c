@@ -105,6 +105,14 @@ static const struct sn2_op_backend backends[] = {
     {"sn2:f32_pwconv_4x16__avx2", create, run, destroy, &configs[1]},
 };
 #define CONFIG_COUNT (sizeof configs / sizeof configs[0])
+#elif SN2_ARCH_ARM64
+static const struct sn2_pwconv_config configs[] = {
+    {sn2_f32_pwconv_minmax_ukernel_4x16__neon, 4, 16, sn2_isa_neon, "sn2:f32_pwconv_4x16__neon"},
+};
+static const struct sn2_op_backend backends[] = {
+    {"sn2:f32_pwconv_4x16__neon", create, run, destroy, &configs[0]},
+};
+#define CONFIG_COUNT (sizeof configs / sizeof configs[0])
 #else
 static const struct sn2_pwconv_config* const configs = NULL;
 static const struct sn2_op_backend* const backends = NULL;

@@ -36,7 +36,8 @@ void sn2_f32_pwconv_pack(size_t k, size_t n, size_t nr, const float* weights, co
 
 #define SN2_PWCONV_UKERNELS(X)                                            \
   X(sn2_f32_pwconv_minmax_ukernel_4x64__avx512f, 4, 64, sn2_isa_avx512f) \
-  X(sn2_f32_pwconv_minmax_ukernel_4x16__avx2, 4, 16, sn2_isa_avx2)
+  X(sn2_f32_pwconv_minmax_ukernel_4x16__avx2, 4, 16, sn2_isa_avx2)       \
+  X(sn2_f32_pwconv_minmax_ukernel_4x16__neon, 4, 16, sn2_isa_neon)
 
 #define SN2_DECLARE_PWCONV(fn, mr, nr, isa)                                                  \
   void fn(size_t rows, size_t k, size_t n, const float* const* input_rows,                 \
