@@ -3,7 +3,7 @@ BUILD ?= build
 ARM64_BUILD ?= build-arm64
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build run test test-arm64 memcheck bench clean
+.PHONY: all deps configure build run test test-arm64 memcheck bench bench-report clean
 
 all: build
 
@@ -39,6 +39,20 @@ test-arm64: deps
 		|| { cat $(ARM64_BUILD).configure.log; exit 1; }
 	@cmake --build $(ARM64_BUILD) -j $(JOBS)
 	@cd $(ARM64_BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+# The suite on the AVX-512, AVX2 and scalar paths (one thread), then docs/bench/report.md and
+# its plots (tools/bench_report.py). The JSON files stay in $(BUILD)/.
+REPORT_FILTER ?= guideline/|block/|network/.*/compiled/threads:1/
+bench-report: build
+	@scripts/install-deps.sh report
+	@for isa in avx512f avx2 scalar; do \
+		echo "sn2_bench on the $$isa path"; \
+		SN2_FORCE_ISA=$$isa $(BUILD)/sn2_bench --benchmark_filter='$(REPORT_FILTER)' \
+			--benchmark_min_time=0.05 --benchmark_out=$(BUILD)/bench-$$isa.json \
+			--benchmark_out_format=json > /dev/null || exit 1; \
+	done
+	@/usr/bin/python3 tools/bench_report.py $(BUILD)/bench-avx512f.json $(BUILD)/bench-avx2.json \
+		$(BUILD)/bench-scalar.json --out docs/bench
 
 # Only the valgrind part of the suite.
 memcheck: build

@@ -1,12 +1,13 @@
 // Whole networks on the engine's own plan: every built-in at 1 and 2 threads, each also as the
-// ablation plans (channel views off; graph passes and views off), so every run shows what the
-// compiler is worth. Counters: FLOPS (2 x multiply-adds per second), MACs, the paper's memory
-// access cost and the bytes the plan copies.
+// ablation plans (channel views off; XNNPACK only; graph passes and views off), so every run
+// shows what the compiler and the kernels are worth. Counters as for every graph benchmark
+// (bench_util.h).
 #include <benchmark/benchmark.h>
 
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "sn2.h"
 
 namespace {
@@ -25,7 +26,6 @@ const Plan kPlans[] = {
 };
 
 void RunNetwork(benchmark::State& state, const std::string& model_name, uint32_t flags) {
-  const uint32_t threads = uint32_t(state.range(0));
   sn2_options options{};
   options.flags = flags;
   sn2_model_t model = nullptr;
@@ -33,26 +33,7 @@ void RunNetwork(benchmark::State& state, const std::string& model_name, uint32_t
     state.SkipWithError(sn2_last_error());
     return;
   }
-  sn2_session_t session = nullptr;
-  if (sn2_session_create(model, threads, &session) != sn2_status_success) {
-    state.SkipWithError(sn2_last_error());
-    sn2_model_delete(model);
-    return;
-  }
-  sn2_plan_stats stats{};
-  sn2_model_get_stats(model, &stats);
-  std::vector<float> input(3 * 224 * 224, 0.25f), output(1000);
-  for (int i = 0; i < 5; i++) sn2_session_run(session, input.data(), input.size(), output.data(), output.size(), 0);
-  for (auto _ : state) {
-    sn2_session_run(session, input.data(), input.size(), output.data(), output.size(), 0);
-  }
-  state.counters["FLOPS"] = benchmark::Counter(2.0 * double(stats.macs), benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["MACs"] = double(stats.macs);
-  state.counters["mac_bytes"] = double(stats.mac_bytes);
-  state.counters["copy_bytes"] = double(stats.copy_bytes);
-  state.counters["threads"] = threads;
-  sn2_session_delete(session);
-  sn2_model_delete(model);
+  sn2_bench::RunModelAndCount(state, model, uint32_t(state.range(0)));
 }
 
 int RegisterNetworks() {

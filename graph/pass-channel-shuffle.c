@@ -4,13 +4,6 @@
 #include "graph/passes.h"
 #include "graph/rewrite.h"
 
-// The node producing `value` if it has the given type and `value` has one reader; else NULL.
-static struct sn2_node* single_use_producer(struct sn2_graph* graph, const uint32_t* consumers,
-                                            uint32_t value, enum sn2_op_type type) {
-  const uint32_t p = graph->values[value].producer;
-  if (p == SN2_INVALID_ID || graph->nodes[p].type != type) return NULL;
-  return sn2_has_single_consumer(consumers, graph, value) ? &graph->nodes[p] : NULL;
-}
 
 enum sn2_status sn2_pass_recognize_channel_shuffle(struct sn2_graph* graph) {
   uint32_t* consumers = NULL;
@@ -25,9 +18,9 @@ enum sn2_status sn2_pass_recognize_channel_shuffle(struct sn2_graph* graph) {
   for (uint32_t n = 0; n < graph->node_count; n++) {
     struct sn2_node* last = &graph->nodes[n];  // Reshape -> [N, C, H, W]
     if (last->type != sn2_op_reshape) continue;
-    struct sn2_node* transpose = single_use_producer(graph, consumers, last->inputs[0], sn2_op_transpose);
+    struct sn2_node* transpose = sn2_single_use_producer(graph, consumers, last->inputs[0], sn2_op_transpose);
     if (!transpose) continue;
-    struct sn2_node* first = single_use_producer(graph, consumers, transpose->inputs[0], sn2_op_reshape);
+    struct sn2_node* first = sn2_single_use_producer(graph, consumers, transpose->inputs[0], sn2_op_reshape);
     if (!first) continue;
     const struct sn2_value* x = &graph->values[first->inputs[0]];
     const struct sn2_value* grouped = &graph->values[first->outputs[0]];  // [N, g, C/g, H, W]

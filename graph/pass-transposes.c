@@ -10,12 +10,6 @@
 static const uint32_t to_nhwc[4] = {0, 2, 3, 1};
 static const uint32_t to_nchw[4] = {0, 3, 1, 2};
 
-static struct sn2_node* single_use_producer(struct sn2_graph* g, const uint32_t* consumers,
-                                            uint32_t value, enum sn2_op_type type) {
-  const uint32_t p = g->values[value].producer;
-  if (p == SN2_INVALID_ID || g->nodes[p].type != type) return NULL;
-  return sn2_has_single_consumer(consumers, g, value) ? &g->nodes[p] : NULL;
-}
 
 static bool perm_is(const struct sn2_node* t, const uint32_t* perm, uint32_t rank) {
   for (uint32_t d = 0; d < rank; d++) {
@@ -38,9 +32,9 @@ enum sn2_status sn2_pass_recognize_nhwc_channel_shuffle(struct sn2_graph* graph)
   for (uint32_t n = 0; n < graph->node_count; n++) {
     struct sn2_node* last = &graph->nodes[n];  // Reshape -> [N, H, W, C]
     if (last->type != sn2_op_reshape) continue;
-    struct sn2_node* swap = single_use_producer(graph, consumers, last->inputs[0], sn2_op_transpose);
+    struct sn2_node* swap = sn2_single_use_producer(graph, consumers, last->inputs[0], sn2_op_transpose);
     if (!swap) continue;
-    struct sn2_node* first = single_use_producer(graph, consumers, swap->inputs[0], sn2_op_reshape);
+    struct sn2_node* first = sn2_single_use_producer(graph, consumers, swap->inputs[0], sn2_op_reshape);
     if (!first) continue;
     const struct sn2_value* x = &graph->values[first->inputs[0]];         // [N, H, W, C]
     const struct sn2_value* grouped = &graph->values[first->outputs[0]];  // [N, H, W, g, C/g]
@@ -116,7 +110,7 @@ enum sn2_status sn2_pass_cancel_transposes(struct sn2_graph* graph) {
     if (node->type != sn2_op_split) continue;
     // Split(axis a) of Transpose(q), every part transposed back by q^-1: split the source on
     // axis q[a] instead and drop all the transposes.
-    struct sn2_node* t = single_use_producer(graph, consumers, node->inputs[0], sn2_op_transpose);
+    struct sn2_node* t = sn2_single_use_producer(graph, consumers, node->inputs[0], sn2_op_transpose);
     if (!t || remove[t - graph->nodes]) continue;
     const uint32_t rank = graph->values[node->inputs[0]].rank;
     const uint32_t* q = t->params.transpose.perm;

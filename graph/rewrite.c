@@ -24,6 +24,13 @@ bool sn2_has_single_consumer(const uint32_t* counts, const struct sn2_graph* gra
   return counts[value] == 1 && value != graph->output;
 }
 
+struct sn2_node* sn2_single_use_producer(struct sn2_graph* graph, const uint32_t* counts,
+                                         uint32_t value, enum sn2_op_type type) {
+  const uint32_t p = graph->values[value].producer;
+  if (p == SN2_INVALID_ID || graph->nodes[p].type != type) return NULL;
+  return sn2_has_single_consumer(counts, graph, value) ? &graph->nodes[p] : NULL;
+}
+
 void sn2_replace_uses(struct sn2_graph* graph, uint32_t from, uint32_t to) {
   for (uint32_t n = 0; n < graph->node_count; n++) {
     struct sn2_node* node = &graph->nodes[n];

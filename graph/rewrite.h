@@ -18,6 +18,10 @@ enum sn2_status sn2_count_consumers(const struct sn2_graph* graph, uint32_t** co
 bool sn2_has_single_consumer(const uint32_t* counts, const struct sn2_graph* graph,
                              uint32_t value);
 
+// The node producing `value` if it has `type` and `value` has exactly one reader; else NULL.
+struct sn2_node* sn2_single_use_producer(struct sn2_graph* graph, const uint32_t* counts,
+                                         uint32_t value, enum sn2_op_type type);
+
 // Makes every reader of `from` (node inputs and the graph output) read `to` instead.
 void sn2_replace_uses(struct sn2_graph* graph, uint32_t from, uint32_t to);
 

@@ -1,12 +1,14 @@
 #!/bin/sh
 # Installs the Debian packages sn2engine needs to build, test and run. Idempotent, and silent
 # when nothing is missing. Run as root, or as a user who may sudo.
+# usage: install-deps.sh [report]   ("report" adds what make bench-report needs)
 set -eu
 
 packages="cmake make gcc g++ pkg-config python3 valgrind
   libxnnpack-dev libpthreadpool-dev libcpuinfo-dev
   libgtest-dev libbenchmark-dev libstb-dev
   libprotobuf-c-dev protobuf-c-compiler python3-onnx libonnx-testdata"
+if [ "${1:-}" = report ]; then packages="$packages python3-matplotlib"; fi
 
 missing=""
 for p in $packages; do

@@ -181,6 +181,15 @@ static size_t element_count(const uint32_t* dims, uint32_t rank) {
   return n;
 }
 
+// Element counts of the model's input and output.
+static void io_counts(sn2_model_t model, size_t* in_count, size_t* out_count) {
+  uint32_t dims[SN2_MAX_DIMS], rank;
+  sn2_model_get_input_shape(model, dims, &rank);
+  *in_count = element_count(dims, rank);
+  sn2_model_get_output_shape(model, dims, &rank);
+  *out_count = element_count(dims, rank);
+}
+
 // "1x24x112x112" (text) or "[1, 24, 112, 112]" (JSON).
 static void format_dims(char* out, size_t size, const uint32_t* dims, uint32_t rank, int json) {
   size_t used = (size_t)snprintf(out, size, "%s", json ? "[" : "");
@@ -207,11 +216,8 @@ struct timing {
 
 // Times `runs` runs after `warmup` on a fixed synthetic input.
 static int time_model(sn2_model_t model, const struct cli* cli, struct timing* timing) {
-  uint32_t in_dims[SN2_MAX_DIMS], out_dims[SN2_MAX_DIMS], in_rank, out_rank;
-  sn2_model_get_input_shape(model, in_dims, &in_rank);
-  sn2_model_get_output_shape(model, out_dims, &out_rank);
-  const size_t in_count = element_count(in_dims, in_rank);
-  const size_t out_count = element_count(out_dims, out_rank);
+  size_t in_count, out_count;
+  io_counts(model, &in_count, &out_count);
   float* input = malloc(in_count * sizeof *input);
   float* output = malloc(out_count * sizeof *output);
   double* times = malloc(cli->runs * sizeof *times);
@@ -311,10 +317,8 @@ static int command_inspect(const struct cli* cli, sn2_model_t model) {
 static int print_profile(const struct cli* cli, sn2_model_t model) {
   struct sn2_plan_stats stats;
   sn2_model_get_stats(model, &stats);
-  uint32_t in_dims[SN2_MAX_DIMS], out_dims[SN2_MAX_DIMS], in_rank, out_rank;
-  sn2_model_get_input_shape(model, in_dims, &in_rank);
-  sn2_model_get_output_shape(model, out_dims, &out_rank);
-  const size_t in_count = element_count(in_dims, in_rank), out_count = element_count(out_dims, out_rank);
+  size_t in_count, out_count;
+  io_counts(model, &in_count, &out_count);
   float* input = calloc(in_count, sizeof *input);
   float* output = malloc(out_count * sizeof *output);
   double* seconds = calloc(stats.op_count + 1, sizeof *seconds);
@@ -440,11 +444,10 @@ static int write_raw(const char* path, const float* data, size_t count) {
 }
 
 static int command_run(const struct cli* cli, sn2_model_t model) {
-  uint32_t in_dims[SN2_MAX_DIMS], out_dims[SN2_MAX_DIMS], in_rank, out_rank;
+  uint32_t in_dims[SN2_MAX_DIMS], in_rank;
   sn2_model_get_input_shape(model, in_dims, &in_rank);
-  sn2_model_get_output_shape(model, out_dims, &out_rank);
-  const size_t in_count = element_count(in_dims, in_rank);
-  const size_t out_count = element_count(out_dims, out_rank);
+  size_t in_count, out_count;
+  io_counts(model, &in_count, &out_count);
   float* input = malloc(in_count * sizeof *input);
   float* output = malloc(out_count * sizeof *output);
   size_t* order = malloc(out_count * sizeof *order);

@@ -1,0 +1,152 @@
+#include "bench/bench_util.h"
+
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <cpuinfo.h>
+
+#include "engine/src/engine.h"
+#include "kernels/config/hardware-config.h"
+
+extern "C" float sn2_bench_fma_peak_avx512f(size_t iterations);
+extern "C" float sn2_bench_fma_peak_avx2(size_t iterations);
+
+namespace sn2_bench {
+
+namespace {
+
+enum sn2_isa ResolvedIsa() {
+  enum sn2_isa isa = sn2_isa_scalar;
+  if (sn2_resolve_isa(sn2_isa_auto, &isa) != sn2_status_success) isa = sn2_isa_scalar;
+  return isa;
+}
+
+// FLOP/s of `loop` over a fixed count, best of three.
+double TimeLoop(float (*loop)(size_t), double flops_per_iteration) {
+  const size_t iterations = 1 << 20;
+  double best = 0.0;
+  for (int i = 0; i < 3; i++) {
+    const auto start = std::chrono::steady_clock::now();
+    benchmark::DoNotOptimize(loop(iterations));
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    best = std::max(best, iterations * flops_per_iteration / s);
+  }
+  return best;
+}
+
+// A scalar FMA loop with 8 independent chains (the scalar path's peak).
+float ScalarPeakLoop(size_t iterations) {
+  float a[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+  for (size_t i = 0; i < iterations; i++) {
+    for (float& x : a) x = x * 0.999999f + 1e-7f;
+    benchmark::ClobberMemory();
+  }
+  return a[0] + a[7];
+}
+
+// The JSON context: which CPU, which ISA path, its peak.
+int AddContext() {
+  cpuinfo_initialize();
+  const cpuinfo_processor* p = cpuinfo_get_processors_count() ? cpuinfo_get_processor(0) : nullptr;
+  if (p && p->core) {
+    benchmark::AddCustomContext("sn2_cpu_vendor", std::to_string(int(p->core->vendor)));
+    benchmark::AddCustomContext("sn2_cpu_uarch", std::to_string(int(p->core->uarch)));
+    if (p->package) benchmark::AddCustomContext("sn2_cpu_name", p->package->name);
+  }
+  benchmark::AddCustomContext("sn2_cores", std::to_string(cpuinfo_get_cores_count()));
+  if (cpuinfo_get_l1d_caches_count()) {
+    benchmark::AddCustomContext("sn2_l1d_bytes", std::to_string(cpuinfo_get_l1d_cache(0)->size));
+  }
+  if (cpuinfo_get_l2_caches_count()) {
+    benchmark::AddCustomContext("sn2_l2_bytes", std::to_string(cpuinfo_get_l2_cache(0)->size));
+  }
+  if (cpuinfo_get_l3_caches_count()) {
+    benchmark::AddCustomContext("sn2_l3_bytes", std::to_string(cpuinfo_get_l3_cache(0)->size));
+  }
+  benchmark::AddCustomContext("sn2_isa", sn2_isa_name(ResolvedIsa()));
+  benchmark::AddCustomContext("sn2_peak_flops", std::to_string(PeakFlops()));
+  return 0;
+}
+
+const int context_added = AddContext();
+
+}  // namespace
+
+double PeakFlops() {
+  static const double peak = [] {
+    switch (ResolvedIsa()) {
+      case sn2_isa_avx512f: return TimeLoop(sn2_bench_fma_peak_avx512f, 12.0 * 16 * 2);
+      case sn2_isa_avx2: return TimeLoop(sn2_bench_fma_peak_avx2, 12.0 * 8 * 2);
+      default: return TimeLoop(ScalarPeakLoop, 8.0 * 2);
+    }
+  }();
+  return peak;
+}
+
+void RunGraph(benchmark::State& state, uint32_t channels, uint32_t hw, const BlockBody& body,
+              uint32_t flags) {
+  sn2_builder b;
+  uint32_t x = SN2_INVALID_ID;
+  sn2_builder_init(&b, 1, {1, hw, hw, channels}, &x);
+  x = body(&b, x);
+  sn2_graph* graph = nullptr;
+  if (sn2_builder_finish(&b, x, &graph) != sn2_status_success) {
+    state.SkipWithError(sn2_last_error());
+    return;
+  }
+  sn2_options options{};
+  options.flags = flags;
+  sn2_model_t model = nullptr;
+  if (sn2_model_create_from_graph(graph, &options, &model) != sn2_status_success) {
+    state.SkipWithError(sn2_last_error());
+    return;
+  }
+  RunModelAndCount(state, model, 1);
+}
+
+void RunModelAndCount(benchmark::State& state, sn2_model_t model, uint32_t threads) {
+  sn2_session_t session = nullptr;
+  if (sn2_session_create(model, threads, &session) != sn2_status_success) {
+    state.SkipWithError(sn2_last_error());
+    sn2_model_delete(model);
+    return;
+  }
+  uint32_t dims[SN2_MAX_DIMS], rank = 0;
+  sn2_model_get_output_shape(model, dims, &rank);
+  size_t out_count = 1;
+  for (uint32_t d = 0; d < rank; d++) out_count *= dims[d];
+  sn2_model_get_input_shape(model, dims, &rank);
+  size_t in_count = 1;
+  for (uint32_t d = 0; d < rank; d++) in_count *= dims[d];
+  std::vector<float> input(in_count, 0.25f), output(out_count);
+  for (int i = 0; i < 3; i++) sn2_session_run(session, input.data(), input.size(), output.data(), output.size(), 0);
+  for (auto _ : state) {
+    sn2_session_run(session, input.data(), input.size(), output.data(), output.size(), 0);
+  }
+  sn2_plan_stats stats{};
+  sn2_model_get_stats(model, &stats);
+  // The paper's memory access cost counts convolutions (and the classifier): their input and
+  // output feature maps plus their weights. The plan's traffic: every op that runs.
+  double conv_mac_bytes = 0, plan_bytes = 0;
+  for (uint32_t i = 0; i < stats.op_count; i++) {
+    sn2_op_info op{};
+    sn2_model_get_op_info(model, i, &op);
+    if (!std::strcmp(op.type, "Conv") || !std::strcmp(op.type, "FullyConnected")) conv_mac_bytes += double(op.mac_bytes);
+    if (std::strcmp(op.kernel, "view") != 0) plan_bytes += double(op.mac_bytes);
+  }
+  const double flops = 2.0 * double(stats.macs);
+  state.counters["FLOPs"] = flops;
+  state.counters["FLOPS"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["MAC_bytes"] = conv_mac_bytes;
+  state.counters["MAC_elements"] = conv_mac_bytes / 4;
+  state.counters["plan_bytes"] = plan_bytes;
+  state.counters["copy_bytes"] = double(stats.copy_bytes);
+  state.counters["peak_fraction"] = benchmark::Counter(flops / PeakFlops(), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["threads"] = threads;
+  sn2_session_delete(session);
+  sn2_model_delete(model);
+}
+
+}  // namespace sn2_bench

@@ -1,0 +1,32 @@
+// Shared by the suite's graph benchmarks: run a graph on the engine's own plan and report the
+// counters every benchmark carries (FLOPs, the paper's memory access cost, the bytes the plan
+// moves, the fraction of the core's peak), and the CPU context of the JSON output.
+#ifndef SN2_BENCH_BENCH_UTIL_H
+#define SN2_BENCH_BENCH_UTIL_H
+
+#include <benchmark/benchmark.h>
+
+#include <functional>
+
+#include "graph/builder.h"
+#include "sn2.h"
+
+namespace sn2_bench {
+
+// Builds a graph with the builder from an input of [1, c, hw, hw]; returns the output value.
+using BlockBody = std::function<uint32_t(sn2_builder*, uint32_t)>;
+
+// Runs a compiled model with `threads` threads (model input filled with a constant) and sets
+// the counters; deletes the model.
+void RunModelAndCount(benchmark::State& state, sn2_model_t model, uint32_t threads);
+
+// Runs the graph `body` builds on one thread with `flags`; sets the counters.
+void RunGraph(benchmark::State& state, uint32_t channels, uint32_t hw, const BlockBody& body,
+              uint32_t flags = 0);
+
+// The peak FLOP/s of the ISA path the models run on (measured once per process).
+double PeakFlops();
+
+}  // namespace sn2_bench
+
+#endif  // SN2_BENCH_BENCH_UTIL_H
