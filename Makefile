@@ -17,9 +17,13 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# The main job: ShuffleNet V2 x1.0 next to ShuffleNet V1 g=3 on this CPU.
+# The main job: ShuffleNet V2 x1.0 next to ShuffleNet V1 g=3 on this CPU, through the benchmark
+# suite and the report tool's table (the same code as make bench-report).
 run: build
-	@$(BUILD)/sn2 compare builtin:shufflenet_v2_x1_0 builtin:shufflenet_v1_g3
+	@$(BUILD)/sn2_bench --benchmark_filter='network/shufflenet_v(2_x1_0|1_g3)/compiled/threads:1/' \
+		--benchmark_repetitions=5 --benchmark_min_time=0.2 --benchmark_out=$(BUILD)/run.json \
+		--benchmark_out_format=json > /dev/null 2> $(BUILD)/run.log || { cat $(BUILD)/run.log; exit 1; }
+	@python3 tools/bench_report.py --run-table $(BUILD)/run.json
 
 # The whole suite: unit tests, CLI, install + example app, and the valgrind memcheck.
 test: build

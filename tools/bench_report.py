@@ -7,7 +7,8 @@
   speeds (first row of each group = 1.0) next to the paper's GPU and ARM columns;
 - V1 against V2: units at stage shapes and whole networks (FLOPs, MAC, latency);
 - latency against FLOPs and against MAC for all blocks and networks, one colour per file.
-Needs matplotlib (Debian python3-matplotlib or PyPI). `make bench-report` runs it.
+Needs matplotlib (Debian python3-matplotlib or PyPI) for the plots. `make bench-report` runs it;
+`make run` prints its short table (--run-table, standard library only).
 """
 import argparse
 import json
@@ -47,12 +48,19 @@ def load(path):
     data = json.load(open(path))
     ctx = data.get("context", {})
     label = f"{ctx.get('sn2_cpu_name', ctx.get('host_name', '?'))} / {ctx.get('sn2_isa', '?')}"
-    runs = {}
+    runs, medians = {}, {}
     for b in data["benchmarks"]:
-        if b.get("run_type") == "aggregate" or b.get("error_occurred"):
+        if b.get("error_occurred"):
             continue
         unit = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}[b.get("time_unit", "ns")]
-        runs[b["name"]] = dict(b, ms=b["real_time"] * unit)
+        entry = dict(b, ms=b["real_time"] * unit)
+        if b.get("run_type") == "aggregate":
+            # With --benchmark_repetitions: the median over the repetitions stands for the run.
+            if b.get("aggregate_name") == "median":
+                medians[b["run_name"]] = entry
+            continue
+        runs[b.get("run_name", b["name"])] = entry
+    runs.update(medians)
     return label, ctx, runs
 
 
@@ -158,11 +166,33 @@ def plots(files, out_dir):
     return written
 
 
+def run_table(files):
+    """The short table of `make run`: one row per network benchmarked."""
+    print(f"{'model':22s} {'MACs (M)':>9s} {'MAC (MB)':>9s} {'plan MB':>8s} {'copies MB':>9s} "
+          f"{'median ms':>9s} {'GFLOP/s':>8s} {'of peak':>8s}")
+    for label, ctx, runs in files:
+        for name, b in sorted(runs.items()):
+            if not name.startswith("network/"):
+                continue
+            model = name.split("/")[1]
+            flops = b.get("FLOPs", 0)
+            print(f"{model:22s} {flops / 2e6:9.2f} {b.get('MAC_bytes', 0) / 1e6:9.2f} "
+                  f"{b.get('plan_bytes', 0) / 1e6:8.2f} {b.get('copy_bytes', 0) / 1e6:9.2f} "
+                  f"{b['ms']:9.3f} {flops / b['ms'] / 1e6:8.1f} {b.get('peak_fraction', 0):8.2f}")
+        print(f"({label}, one thread; MACs = multiply-adds; MAC = memory access cost of the convs and "
+              f"the classifier, paper's model; plan MB = bytes of every op that runs; median of "
+              f"the repetitions; peak {float(ctx.get('sn2_peak_flops', 0)) / 1e9:.0f} GFLOP/s measured)")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("json", nargs="+")
     ap.add_argument("--out", default="docs/bench")
+    ap.add_argument("--run-table", action="store_true", help="print make run's short table only")
     args = ap.parse_args()
+    if args.run_table:
+        run_table([load(p) for p in args.json])
+        return 0
     os.makedirs(args.out, exist_ok=True)
     # Files of the same CPU and ISA path merge (e.g. a later run of more benchmarks).
     files = []
