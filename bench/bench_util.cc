@@ -17,9 +17,9 @@ namespace sn2_bench {
 
 namespace {
 
-enum sn2_isa ResolvedIsa() {
+enum sn2_isa ResolvedIsa(enum sn2_isa requested = sn2_isa_auto) {
   enum sn2_isa isa = sn2_isa_scalar;
-  if (sn2_resolve_isa(sn2_isa_auto, &isa) != sn2_status_success) isa = sn2_isa_scalar;
+  if (sn2_resolve_isa(requested, &isa) != sn2_status_success) isa = sn2_isa_scalar;
   return isa;
 }
 
@@ -74,14 +74,17 @@ const int context_added = AddContext();
 
 }  // namespace
 
-double PeakFlops() {
-  static const double peak = [] {
-    switch (ResolvedIsa()) {
-      case sn2_isa_avx512f: return TimeLoop(sn2_bench_fma_peak_avx512f, 12.0 * 16 * 2);
-      case sn2_isa_avx2: return TimeLoop(sn2_bench_fma_peak_avx2, 12.0 * 8 * 2);
-      default: return TimeLoop(ScalarPeakLoop, 8.0 * 2);
+double PeakFlops(enum sn2_isa isa) {
+  static double peaks[sn2_isa_neon + 1] = {};
+  const enum sn2_isa path = ResolvedIsa(isa);
+  double& peak = peaks[path];
+  if (peak == 0.0) {
+    switch (path) {
+      case sn2_isa_avx512f: peak = TimeLoop(sn2_bench_fma_peak_avx512f, 12.0 * 16 * 2); break;
+      case sn2_isa_avx2: peak = TimeLoop(sn2_bench_fma_peak_avx2, 12.0 * 8 * 2); break;
+      default: peak = TimeLoop(ScalarPeakLoop, 8.0 * 2); break;
     }
-  }();
+  }
   return peak;
 }
 
@@ -106,7 +109,7 @@ void RunGraph(benchmark::State& state, uint32_t channels, uint32_t hw, const Blo
   RunModelAndCount(state, model, 1);
 }
 
-void RunModelAndCount(benchmark::State& state, sn2_model_t model, uint32_t threads) {
+void RunModelAndCount(benchmark::State& state, sn2_model_t model, uint32_t threads, enum sn2_isa isa) {
   sn2_session_t session = nullptr;
   if (sn2_session_create(model, threads, &session) != sn2_status_success) {
     state.SkipWithError(sn2_last_error());
@@ -143,7 +146,7 @@ void RunModelAndCount(benchmark::State& state, sn2_model_t model, uint32_t threa
   state.counters["MAC_elements"] = conv_mac_bytes / 4;
   state.counters["plan_bytes"] = plan_bytes;
   state.counters["copy_bytes"] = double(stats.copy_bytes);
-  state.counters["peak_fraction"] = benchmark::Counter(flops / PeakFlops(), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["peak_fraction"] = benchmark::Counter(flops / PeakFlops(isa), benchmark::Counter::kIsIterationInvariantRate);
   state.counters["threads"] = threads;
   sn2_session_delete(session);
   sn2_model_delete(model);

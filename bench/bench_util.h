@@ -17,15 +17,18 @@ namespace sn2_bench {
 using BlockBody = std::function<uint32_t(sn2_builder*, uint32_t)>;
 
 // Runs a compiled model with `threads` threads (model input filled with a constant) and sets
-// the counters; deletes the model.
-void RunModelAndCount(benchmark::State& state, sn2_model_t model, uint32_t threads);
+// the counters; deletes the model. `isa` is the path the model was compiled for (its peak is
+// the one peak_fraction divides by).
+void RunModelAndCount(benchmark::State& state, sn2_model_t model, uint32_t threads,
+                      enum sn2_isa isa = sn2_isa_auto);
 
 // Runs the graph `body` builds on one thread with `flags`; sets the counters.
 void RunGraph(benchmark::State& state, uint32_t channels, uint32_t hw, const BlockBody& body,
               uint32_t flags = 0);
 
-// The peak FLOP/s of the ISA path the models run on (measured once per process).
-double PeakFlops();
+// The peak FLOP/s of an ISA path (auto: the one models run on by default), measured once per
+// path and process.
+double PeakFlops(enum sn2_isa isa = sn2_isa_auto);
 
 }  // namespace sn2_bench
 
