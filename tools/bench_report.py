@@ -6,6 +6,7 @@
 - the ShuffleNet V2 paper's Tables 1-4 (guideline experiments) with this suite's relative
   speeds (first row of each group = 1.0) next to the paper's GPU and ARM columns;
 - V1 against V2: units at stage shapes and whole networks (FLOPs, MAC, latency);
+- the networks' ablation plans and other ISA paths, where a file holds them (same run);
 - latency against FLOPs and against MAC for all blocks and networks, one colour per file.
 Needs matplotlib (Debian python3-matplotlib or PyPI) for the plots. `make bench-report` runs it;
 `make run` prints its short table (--run-table, standard library only).
@@ -134,6 +135,30 @@ def units_and_networks(files):
     return out
 
 
+def plans_table(files):
+    """Networks at one thread under every plan a file holds, as latency over the compiled plan's."""
+    out = []
+    for label, _, runs in files:
+        table = {}
+        for name, b in runs.items():
+            parts = name.split("/")
+            if name.startswith("network/") and re.search(r"threads:1(/|$)", name):
+                table.setdefault(parts[1], {})[parts[2]] = b["ms"]
+        plans = sorted({p for row in table.values() for p in row if p != "compiled"})
+        if not plans:
+            continue
+        out.append(f"### {label}\n")
+        out.append("| network | compiled (ms) | " + " | ".join(plans) + " |")
+        out.append("|---|---|" + "---|" * len(plans))
+        for model, row in sorted(table.items()):
+            base = row.get("compiled")
+            cells = [f"{row[p]:.2f} ({row[p] / base:.2f}x)" if base and p in row else "-" for p in plans]
+            out.append(f"| {model} | {base:.3f} | " + " | ".join(cells) + " |" if base else
+                       f"| {model} | - | " + " | ".join(cells) + " |")
+        out.append("")
+    return out
+
+
 def plots(files, out_dir):
     import matplotlib
     matplotlib.use("Agg")
@@ -189,6 +214,7 @@ def main():
     ap.add_argument("json", nargs="+")
     ap.add_argument("--out", default="docs/bench")
     ap.add_argument("--run-table", action="store_true", help="print make run's short table only")
+    ap.add_argument("--no-plots", action="store_true", help="write report.md only (no matplotlib needed)")
     args = ap.parse_args()
     if args.run_table:
         run_table([load(p) for p in args.json])
@@ -216,10 +242,19 @@ def main():
     lines += guideline_tables(files)
     lines += ["## ShuffleNet units and networks (V1 against V2)", ""]
     lines += units_and_networks(files)
-    lines += ["## Latency against FLOPs and against MAC", ""]
-    for fname in plots(files, args.out):
-        lines.append(f"![{fname}]({fname})")
-    lines.append("")
+    plans = plans_table(files)
+    if plans:
+        lines += ["## What the compiler and the kernels are worth (networks, one thread, one run)", "",
+                  "Milliseconds (ratio to the compiled plan). compiled_<isa>: the same plan compiled for "
+                  "another ISA path (sn2's kernels follow it; XNNPACK's do not, scalar runs no XNNPACK). "
+                  "copies: channel views off. xnnpack_only: views off, XNNPACK operators only. "
+                  "unoptimized: graph passes and views off.", ""]
+        lines += plans
+    if not args.no_plots:
+        lines += ["## Latency against FLOPs and against MAC", ""]
+        for fname in plots(files, args.out):
+            lines.append(f"![{fname}]({fname})")
+        lines.append("")
     with open(os.path.join(args.out, "report.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print(f"wrote {args.out}/report.md")
