@@ -141,6 +141,9 @@ class Report(unittest.TestCase):
             self.assertRegex(report, r"\| 1:1 \| (1\.00 \| ){7}- \| - \|")
             self.assertRegex(report, r"\| 1:12 \| 0\.51 \| 0\.54 \| 0\.70 \| 0\.76 \| 0\.70 \| 0\.83 \| \d\.\d\d \| - \| - \|")
             self.assertIn("| network/shufflenet_v2_x0_5/compiled/threads:1", report)
+            # V2 1x and V1 g=3 units of stage 2 side by side: FLOPs and MAC computed above.
+            self.assertRegex(report, r"\| stage, stride \| V2 1x \| V1 g=3 \|")
+            self.assertRegex(report, r"\| 2, 1 \| [0-9.]+ \(11\.4, 1\.12\) \| [0-9.]+ \(15\.9, 2\.30\) \|")
             # The plans of one run side by side, as ratios to the compiled plan.
             self.assertRegex(report, r"\| network \| compiled \(ms\) \| .*copies.*xnnpack_only")
             self.assertRegex(report, r"\| shufflenet_v2_x0_5 \| [0-9.]+ \| [0-9.]+ \([0-9.]+x\)")

@@ -135,6 +135,37 @@ def units_and_networks(files):
     return out
 
 
+V2_X1_STAGE2_CHANNELS = 116  # ShuffleNet V2 1x (the paper's Table 5); block names carry stage 2's width
+
+
+def matched_units(files):
+    """V2 1x units next to V1 1x units (g = 1-8) at the same stage: the networks' FLOPs match."""
+    out = []
+    for label, _, runs in files:
+        cells = {}
+        for name, b in runs.items():
+            a = args_of(name)
+            if name.startswith("block/v2/") and a.get("c") == V2_X1_STAGE2_CHANNELS:
+                cells[(a["stage"], a["stride"], "V2 1x")] = b
+            elif name.startswith("block/v1/"):
+                cells[(a["stage"], a["stride"], f"V1 g={a['g']}")] = b
+        cols = ["V2 1x"] + sorted({k[2] for k in cells if k[2] != "V2 1x"}, key=lambda c: int(c.split("=")[1]))
+        rows = sorted({k[:2] for k in cells}, key=lambda r: (r[0], -r[1]))
+        if not rows or not any(k[2] == "V2 1x" for k in cells):
+            continue
+        out.append(f"### {label}: ms (MFLOPs, MAC MB)\n")
+        out.append("| stage, stride | " + " | ".join(cols) + " |")
+        out.append("|---|" + "---|" * len(cols))
+        for stage, stride in rows:
+            row = []
+            for c in cols:
+                b = cells.get((stage, stride, c))
+                row.append(f"{b['ms']:.3f} ({b['FLOPs'] / 1e6:.1f}, {b['MAC_bytes'] / 1e6:.2f})" if b else "-")
+            out.append(f"| {stage}, {stride} | " + " | ".join(row) + " |")
+        out.append("")
+    return out
+
+
 def plans_table(files):
     """Networks at one thread under every plan a file holds, as latency over the compiled plan's."""
     out = []
@@ -240,6 +271,8 @@ def main():
     lines += ["", "## The paper's guideline experiments (relative speed, first row = 1.00)", "",
               "GPU and ARM: the paper's Tables 1-4. The other columns: this suite, one thread, speed = 1 / latency.", ""]
     lines += guideline_tables(files)
+    lines += ["## V1 and V2 units side by side (1x widths, matched network FLOPs, one thread)", ""]
+    lines += matched_units(files)
     lines += ["## ShuffleNet units and networks (V1 against V2)", ""]
     lines += units_and_networks(files)
     plans = plans_table(files)
