@@ -1,9 +1,11 @@
-// Whole networks on the engine's own plan: every built-in at 1 and 2 threads, each also as the
+// Whole networks on the engine's own plan: every built-in at 1 thread and at one per core, each also as the
 // ablation plans (channel views off; XNNPACK only; graph passes and views off) and, at one
 // thread, compiled for every other ISA path this CPU runs (compiled_<isa>), so every run shows
 // what the compiler and the kernels are worth. Counters as for every graph benchmark
 // (bench_util.h).
 #include <benchmark/benchmark.h>
+
+#include <cpuinfo.h>
 
 #include <string>
 #include <vector>
@@ -52,15 +54,22 @@ std::vector<enum sn2_isa> OtherIsaPaths() {
   return paths;
 }
 
+// One thread per core (cpuinfo), when there is more than one.
+std::vector<int64_t> ThreadCounts() {
+  const uint32_t cores = cpuinfo_initialize() ? cpuinfo_get_cores_count() : 1;
+  if (cores > 1) return {1, int64_t(cores)};
+  return {1};
+}
+
 int RegisterNetworks() {
+  const std::vector<int64_t> thread_counts = ThreadCounts();
   for (const char* const* name = sn2_builtin_names(); *name; name++) {
     for (const Plan& plan : kPlans) {
       const std::string model = *name;
       const uint32_t flags = plan.flags;
       benchmark::RegisterBenchmark(("network/" + model + "/" + plan.name).c_str(),
                                    [model, flags](benchmark::State& s) { RunNetwork(s, model, flags); })
-          ->Arg(1)
-          ->Arg(2)
+          ->ArgsProduct({thread_counts})
           ->ArgName("threads")
           ->Unit(benchmark::kMillisecond)
           ->UseRealTime()

@@ -72,6 +72,20 @@ class Suite(unittest.TestCase):
         self.assertGreater(float(ctx["sn2_peak_flops"]), 1e9)
         self.assertIn(ctx["sn2_isa"], ("scalar", "avx2", "avx512f", "neon"))
 
+    def test_networks_at_one_thread_and_one_per_core(self):
+        r = subprocess.run([BENCH, "--benchmark_list_tests", "--benchmark_filter=network/"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        names = r.stdout.splitlines()
+        cores = int(self.data["context"]["sn2_cores"])
+        counts = {1, cores}
+        plans = ("compiled", "copies", "xnnpack_only", "unoptimized")
+        for model in ("shufflenet_v2_x0_5", "shufflenet_v2_x2_0", "shufflenet_v1_g1", "shufflenet_v1_g8"):
+            for plan in plans:
+                found = {int(re.search(r"threads:(\d+)", n).group(1)) for n in names
+                         if n.startswith(f"network/{model}/{plan}/")}
+                self.assertEqual(found, counts, f"{model}/{plan}")
+
     def test_g1_equal_flops_and_the_papers_mac(self):
         # Two 1x1 convs c1 -> c2 -> c1 per block, 10 blocks, 56x56; Table 1's channels.
         hw = 56 * 56
