@@ -12,6 +12,7 @@
 
 extern "C" float sn2_bench_fma_peak_avx512f(size_t iterations);
 extern "C" float sn2_bench_fma_peak_avx2(size_t iterations);
+extern "C" float sn2_bench_fma_peak_scalar(size_t iterations);
 
 namespace sn2_bench {
 
@@ -34,16 +35,6 @@ double TimeLoop(float (*loop)(size_t), double flops_per_iteration) {
     best = std::max(best, iterations * flops_per_iteration / s);
   }
   return best;
-}
-
-// A scalar FMA loop with 8 independent chains (the scalar path's peak).
-float ScalarPeakLoop(size_t iterations) {
-  float a[8] = {1, 1, 1, 1, 1, 1, 1, 1};
-  for (size_t i = 0; i < iterations; i++) {
-    for (float& x : a) x = x * 0.999999f + 1e-7f;
-    benchmark::ClobberMemory();
-  }
-  return a[0] + a[7];
 }
 
 // The JSON context: which CPU, which ISA path, its peak.
@@ -82,7 +73,7 @@ double PeakFlops(enum sn2_isa isa) {
     switch (path) {
       case sn2_isa_avx512f: peak = TimeLoop(sn2_bench_fma_peak_avx512f, 12.0 * 16 * 2); break;
       case sn2_isa_avx2: peak = TimeLoop(sn2_bench_fma_peak_avx2, 12.0 * 8 * 2); break;
-      default: peak = TimeLoop(ScalarPeakLoop, 8.0 * 2); break;
+      default: peak = TimeLoop(sn2_bench_fma_peak_scalar, 12.0 * 2); break;
     }
   }
   return peak;

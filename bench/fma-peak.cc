@@ -5,6 +5,7 @@
 
 extern "C" float sn2_bench_fma_peak_avx512f(size_t iterations);
 extern "C" float sn2_bench_fma_peak_avx2(size_t iterations);
+extern "C" float sn2_bench_fma_peak_scalar(size_t iterations);
 
 namespace {
 
@@ -26,8 +27,10 @@ void PeakAvx512f(benchmark::State& state) {
 void PeakAvx2(benchmark::State& state) {
   Peak(state, sn2_bench_fma_peak_avx2, 8, sn2_get_hardware_config()->avx2_fma);
 }
+void PeakScalar(benchmark::State& state) { Peak(state, sn2_bench_fma_peak_scalar, 1, true); }
 
 BENCHMARK(PeakAvx512f)->Name("peak/fma_avx512f")->Unit(benchmark::kMicrosecond);
 BENCHMARK(PeakAvx2)->Name("peak/fma_avx2")->Unit(benchmark::kMicrosecond);
+BENCHMARK(PeakScalar)->Name("peak/scalar")->Unit(benchmark::kMicrosecond);
 
 }  // namespace
