@@ -6,15 +6,11 @@
 
 
 enum sn2_status sn2_pass_recognize_channel_shuffle(struct sn2_graph* graph) {
-  uint32_t* consumers = NULL;
-  enum sn2_status status = sn2_count_consumers(graph, &consumers);
+  struct sn2_rewrite rw;
+  const enum sn2_status status = sn2_rewrite_start(graph, &rw);
   if (status != sn2_status_success) return status;
-  bool* remove = calloc(graph->node_count + 1, sizeof *remove);
-  if (!remove) {
-    free(consumers);
-    return sn2_error(sn2_status_out_of_memory, "channel shuffle: out of memory");
-  }
-  uint32_t found = 0;
+  const uint32_t* consumers = rw.consumers;
+  bool* remove = rw.remove;
   for (uint32_t n = 0; n < graph->node_count; n++) {
     struct sn2_node* last = &graph->nodes[n];  // Reshape -> [N, C, H, W]
     if (last->type != sn2_op_reshape) continue;
@@ -39,12 +35,8 @@ enum sn2_status sn2_pass_recognize_channel_shuffle(struct sn2_graph* graph) {
     last->params.channel_shuffle.groups = groups;
     remove[transpose - graph->nodes] = true;
     remove[first - graph->nodes] = true;
-    found++;
     sn2_log_rewrite("channel shuffle", "nodes %s, %s, %s became ChannelShuffle(%u)", first->name,
                     transpose->name, last->name, groups);
   }
-  status = found ? sn2_remove_nodes(graph, remove) : sn2_status_success;
-  free(remove);
-  free(consumers);
-  return status;
+  return sn2_rewrite_finish(graph, &rw, status);
 }

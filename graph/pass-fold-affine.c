@@ -71,13 +71,13 @@ static enum sn2_status apply_affine(struct linear* l, const float* scale, const 
 }
 
 enum sn2_status sn2_pass_fold_affine(struct sn2_graph* graph) {
-  uint32_t* consumers = NULL;
-  enum sn2_status status = sn2_count_consumers(graph, &consumers);
+  struct sn2_rewrite rw;
+  enum sn2_status status = sn2_rewrite_start(graph, &rw);
   if (status != sn2_status_success) return status;
-  bool* remove = calloc(graph->node_count + 1, sizeof *remove);
+  uint32_t* consumers = rw.consumers;
+  bool* remove = rw.remove;
   float* scale = NULL;
   float* shift = NULL;
-  if (!remove) status = sn2_error(sn2_status_out_of_memory, "fold affine: out of memory");
   for (uint32_t n = 0; n < graph->node_count && status == sn2_status_success; n++) {
     struct sn2_node* node = &graph->nodes[n];
     if (node->type != sn2_op_batchnorm && node->type != sn2_op_binary) continue;
@@ -135,10 +135,7 @@ enum sn2_status sn2_pass_fold_affine(struct sn2_graph* graph) {
       break;
     }
   }
-  if (status == sn2_status_success) status = sn2_remove_nodes(graph, remove);
   free(scale);
   free(shift);
-  free(remove);
-  free(consumers);
-  return status;
+  return sn2_rewrite_finish(graph, &rw, status);
 }

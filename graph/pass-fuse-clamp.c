@@ -57,14 +57,14 @@ static struct range output_range(const struct sn2_graph* graph, const struct sn2
 }
 
 enum sn2_status sn2_pass_fuse_clamp(struct sn2_graph* graph) {
-  uint32_t* consumers = NULL;
-  enum sn2_status status = sn2_count_consumers(graph, &consumers);
+  struct sn2_rewrite rw;
+  enum sn2_status status = sn2_rewrite_start(graph, &rw);
   if (status != sn2_status_success) return status;
+  uint32_t* consumers = rw.consumers;
+  bool* remove = rw.remove;
   struct range* ranges = malloc((graph->value_count + 1) * sizeof *ranges);
-  bool* remove = calloc(graph->node_count + 1, sizeof *remove);
-  if (!ranges || !remove) {
-    free(ranges), free(remove), free(consumers);
-    return sn2_error(sn2_status_out_of_memory, "fuse clamp: out of memory");
+  if (!ranges) {
+    return sn2_rewrite_finish(graph, &rw, sn2_error(sn2_status_out_of_memory, "fuse clamp: out of memory"));
   }
   for (uint32_t v = 0; v < graph->value_count; v++) ranges[v] = (struct range){-INFINITY, INFINITY};
   for (uint32_t n = 0; n < graph->node_count; n++) {
@@ -110,9 +110,6 @@ enum sn2_status sn2_pass_fuse_clamp(struct sn2_graph* graph) {
     const struct range r = output_range(graph, node, ranges);
     for (uint32_t o = 0; o < node->output_count; o++) ranges[node->outputs[o]] = r;
   }
-  status = sn2_remove_nodes(graph, remove);
   free(ranges);
-  free(remove);
-  free(consumers);
-  return status;
+  return sn2_rewrite_finish(graph, &rw, status);
 }

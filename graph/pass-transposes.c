@@ -28,7 +28,6 @@ enum sn2_status sn2_pass_recognize_nhwc_channel_shuffle(struct sn2_graph* graph)
   uint32_t* consumers = NULL;
   enum sn2_status status = sn2_count_consumers(graph, &consumers);
   if (status != sn2_status_success) return status;
-  uint32_t found = 0;
   for (uint32_t n = 0; n < graph->node_count; n++) {
     struct sn2_node* last = &graph->nodes[n];  // Reshape -> [N, H, W, C]
     if (last->type != sn2_op_reshape) continue;
@@ -59,24 +58,19 @@ enum sn2_status sn2_pass_recognize_nhwc_channel_shuffle(struct sn2_graph* graph)
     last->type = sn2_op_transpose;
     memset(&last->params, 0, sizeof last->params);
     memcpy(last->params.transpose.perm, to_nhwc, sizeof to_nhwc);
-    found++;
     sn2_log_rewrite("nhwc channel shuffle", "nodes %s, %s, %s became ChannelShuffle(%u) between transposes",
                     first->name, swap->name, last->name, groups);
   }
   free(consumers);
-  (void)found;
   return sn2_status_success;
 }
 
 enum sn2_status sn2_pass_cancel_transposes(struct sn2_graph* graph) {
-  uint32_t* consumers = NULL;
-  enum sn2_status status = sn2_count_consumers(graph, &consumers);
+  struct sn2_rewrite rw;
+  const enum sn2_status status = sn2_rewrite_start(graph, &rw);
   if (status != sn2_status_success) return status;
-  bool* remove = calloc(graph->node_count + 1, sizeof *remove);
-  if (!remove) {
-    free(consumers);
-    return sn2_error(sn2_status_out_of_memory, "cancel transposes: out of memory");
-  }
+  uint32_t* consumers = rw.consumers;
+  bool* remove = rw.remove;
   for (uint32_t n = 0; n < graph->node_count; n++) {
     struct sn2_node* node = &graph->nodes[n];
     if (node->type == sn2_op_transpose) {
@@ -147,8 +141,5 @@ enum sn2_status sn2_pass_cancel_transposes(struct sn2_graph* graph) {
     }
     sn2_log_rewrite("cancel transposes", "split %s moved below transpose %s", node->name, t->name);
   }
-  status = sn2_remove_nodes(graph, remove);
-  free(remove);
-  free(consumers);
-  return status;
+  return sn2_rewrite_finish(graph, &rw, status);
 }

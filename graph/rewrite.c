@@ -19,6 +19,26 @@ enum sn2_status sn2_count_consumers(const struct sn2_graph* graph, uint32_t** co
   return sn2_status_success;
 }
 
+enum sn2_status sn2_rewrite_start(const struct sn2_graph* graph, struct sn2_rewrite* rw) {
+  rw->remove = NULL;
+  enum sn2_status status = sn2_count_consumers(graph, &rw->consumers);
+  if (status != sn2_status_success) return status;
+  rw->remove = calloc(graph->node_count + 1, sizeof *rw->remove);
+  if (!rw->remove) {
+    free(rw->consumers);
+    return sn2_error(sn2_status_out_of_memory, "graph pass: out of memory");
+  }
+  return sn2_status_success;
+}
+
+enum sn2_status sn2_rewrite_finish(struct sn2_graph* graph, struct sn2_rewrite* rw,
+                                   enum sn2_status status) {
+  if (status == sn2_status_success) status = sn2_remove_nodes(graph, rw->remove);
+  free(rw->remove);
+  free(rw->consumers);
+  return status;
+}
+
 bool sn2_has_single_consumer(const uint32_t* counts, const struct sn2_graph* graph,
                              uint32_t value) {
   return counts[value] == 1 && value != graph->output;

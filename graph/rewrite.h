@@ -14,6 +14,17 @@ extern "C" {
 // counts[v] = inputs of nodes that name v, plus 1 if v is the graph output. The caller frees.
 enum sn2_status sn2_count_consumers(const struct sn2_graph* graph, uint32_t** counts_out);
 
+// The scratch a rewriting pass starts from: consumer counts per value (as above) and a removal
+// mark per node, all false. sn2_rewrite_finish removes the marked nodes when `status` is
+// success, frees the scratch either way and returns the first failure.
+struct sn2_rewrite {
+  uint32_t* consumers;
+  bool* remove;
+};
+enum sn2_status sn2_rewrite_start(const struct sn2_graph* graph, struct sn2_rewrite* rw);
+enum sn2_status sn2_rewrite_finish(struct sn2_graph* graph, struct sn2_rewrite* rw,
+                                   enum sn2_status status);
+
 // True if `value` is read by exactly one node input and is not the graph output.
 bool sn2_has_single_consumer(const uint32_t* counts, const struct sn2_graph* graph,
                              uint32_t value);
