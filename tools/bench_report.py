@@ -37,6 +37,12 @@ COLUMNS = {"G1": ["x1", "x2", "x4"], "G2": ["x1", "x2", "x4"], "G3": ["c=128", "
            "G4": ["c=32", "c=64", "c=128"]}
 
 
+def md_table(header, rows):
+    """A Markdown table: a header row, the separator, then one line per row of cells."""
+    line = lambda cells: "| " + " | ".join(str(c) for c in cells) + " |"
+    return [line(header), "|" + "---|" * len(header)] + [line(r) for r in rows]
+
+
 def is_network_1t(name):
     return name.startswith("network/") and "/compiled/" in name and re.search(r"threads:1(/|$)", name)
 
@@ -88,10 +94,9 @@ def guideline_tables(files):
         p = PAPER[table]
         cols = COLUMNS[table]
         out.append(f"### {table}\n")
-        header = "| " + " | ".join(["row"] + [f"GPU {c}" for c in cols] + [f"ARM {c}" for c in cols] +
-                                   [f"{label} {c}" for label, _, _ in files for c in cols]) + " |"
-        out.append(header)
-        out.append("|" + "---|" * (1 + 3 * 2 + 3 * len(files)))
+        header = (["row"] + [f"GPU {c}" for c in cols] + [f"ARM {c}" for c in cols] +
+                  [f"{label} {c}" for label, _, _ in files for c in cols])
+        rows = []
         for r, row in enumerate(p["rows"]):
             cells = [row]
             for device in ["GPU", "ARM"]:
@@ -100,19 +105,20 @@ def guideline_tables(files):
                 for c in range(3):
                     b, first = guideline_cell(runs, table, r, c), guideline_cell(runs, table, 0, c)
                     cells.append(f"{first['ms'] / b['ms']:.2f}" if b and first else "-")
-            out.append("| " + " | ".join(cells) + " |")
+            rows.append(cells)
+        out += md_table(header, rows)
         out.append("")
         # Absolute latency and MAC of this CPU, first file.
         label, _, runs = files[0]
         out.append(f"{label}: ms per 10-block stack (MAC MB in the paper's model)\n")
-        out.append("| row | " + " | ".join(cols) + " |")
-        out.append("|---|" + "---|" * 3)
+        rows = []
         for r, row in enumerate(p["rows"]):
-            cells = []
+            cells = [row]
             for c in range(3):
                 b = guideline_cell(runs, table, r, c)
                 cells.append(f"{b['ms']:.2f} ({b['MAC_bytes'] / 1e6:.0f})" if b else "-")
-            out.append(f"| {row} | " + " | ".join(cells) + " |")
+            rows.append(cells)
+        out += md_table(["row"] + cols, rows)
         out.append("")
     return out
 
@@ -121,16 +127,12 @@ def units_and_networks(files):
     out = []
     for label, _, runs in files:
         out.append(f"### {label}\n")
-        out.append("| unit or network | FLOPs (M) | MAC (MB) | plan bytes (MB) | latency (ms) | GFLOP/s | fraction of peak |")
-        out.append("|---|---|---|---|---|---|---|")
-        for name, b in sorted(runs.items()):
-            if name.startswith("block/") or is_network_1t(name):
-                flops = b.get("FLOPs") or b.get("MACs", 0) * 2
-                mac = b.get("MAC_bytes") or b.get("mac_bytes", 0)
-                plan = b.get("plan_bytes", 0)
-                peak = b.get("peak_fraction", 0)
-                out.append(f"| {name} | {flops / 1e6:.1f} | {mac / 1e6:.2f} | {plan / 1e6:.2f} | {b['ms']:.3f} | "
-                           f"{flops / b['ms'] / 1e6:.1f} | {peak:.2f} |")
+        rows = [[name, f"{b['FLOPs'] / 1e6:.1f}", f"{b['MAC_bytes'] / 1e6:.2f}",
+                 f"{b['plan_bytes'] / 1e6:.2f}", f"{b['ms']:.3f}", f"{b['FLOPs'] / b['ms'] / 1e6:.1f}",
+                 f"{b['peak_fraction']:.2f}"]
+                for name, b in sorted(runs.items()) if name.startswith("block/") or is_network_1t(name)]
+        out += md_table(["unit or network", "FLOPs (M)", "MAC (MB)", "plan bytes (MB)", "latency (ms)",
+                         "GFLOP/s", "fraction of peak"], rows)
         out.append("")
     return out
 
@@ -154,14 +156,11 @@ def matched_units(files):
         if not rows or not any(k[2] == "V2 1x" for k in cells):
             continue
         out.append(f"### {label}: ms (MFLOPs, MAC MB)\n")
-        out.append("| stage, stride | " + " | ".join(cols) + " |")
-        out.append("|---|" + "---|" * len(cols))
-        for stage, stride in rows:
-            row = []
-            for c in cols:
-                b = cells.get((stage, stride, c))
-                row.append(f"{b['ms']:.3f} ({b['FLOPs'] / 1e6:.1f}, {b['MAC_bytes'] / 1e6:.2f})" if b else "-")
-            out.append(f"| {stage}, {stride} | " + " | ".join(row) + " |")
+        def cell(b):
+            return f"{b['ms']:.3f} ({b['FLOPs'] / 1e6:.1f}, {b['MAC_bytes'] / 1e6:.2f})" if b else "-"
+        out += md_table(["stage, stride"] + cols,
+                        [[f"{stage}, {stride}"] + [cell(cells.get((stage, stride, c))) for c in cols]
+                         for stage, stride in rows])
         out.append("")
     return out
 
@@ -179,13 +178,12 @@ def plans_table(files):
         if not plans:
             continue
         out.append(f"### {label}\n")
-        out.append("| network | compiled (ms) | " + " | ".join(plans) + " |")
-        out.append("|---|---|" + "---|" * len(plans))
+        rows = []
         for model, row in sorted(table.items()):
             base = row.get("compiled")
-            cells = [f"{row[p]:.2f} ({row[p] / base:.2f}x)" if base and p in row else "-" for p in plans]
-            out.append(f"| {model} | {base:.3f} | " + " | ".join(cells) + " |" if base else
-                       f"| {model} | - | " + " | ".join(cells) + " |")
+            rows.append([model, f"{base:.3f}" if base else "-"] +
+                        [f"{row[p]:.2f} ({row[p] / base:.2f}x)" if base and p in row else "-" for p in plans])
+        out += md_table(["network", "compiled (ms)"] + plans, rows)
         out.append("")
     return out
 
@@ -204,8 +202,7 @@ def plots(files, out_dir):
                 for name, b in runs.items():
                     if not name.startswith(kind) or (kind == "network/" and not is_network_1t(name)):
                         continue
-                    value = b.get(key) or (b.get("MACs", 0) * 2 if key == "FLOPs" else b.get("mac_bytes", 0))
-                    xs.append(value / 1e6)
+                    xs.append(b[key] / 1e6)
                     ys.append(b["ms"])
                 if xs:
                     ax.scatter(xs, ys, marker=marker, color=f"C{i}", alpha=0.7, label=f"{label}: {kind.rstrip('/')}")
