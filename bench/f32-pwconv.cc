@@ -37,20 +37,25 @@ void Pwconv(benchmark::State& state, sn2_isa isa, bool views) {
   }
   const size_t pixels = size_t(state.range(0)) * state.range(0), k = state.range(1), n = state.range(2);
   // As in a stride-1 unit: the input is half of a 2k-channel pixel (every other slot) and the
-  // output goes to every other slot of a 2n-channel pixel; or plain contiguous tensors.
+  // output goes to two runs of slots of a 2n-channel pixel (the slot tables of x1.0's units
+  // have 2 to 9 runs, `sn2 inspect`); or plain contiguous tensors.
   const size_t in_width = views ? 2 * k : k, out_width = views ? 2 * n : n;
   std::vector<float> input(pixels * in_width, 0.5f), output(pixels * out_width), weights(n * k, 0.01f), bias(n);
   std::vector<uint32_t> in_slots(k), out_slots(n);
   for (size_t q = 0; q < k; q++) in_slots[q] = uint32_t(views ? 2 * q + 1 : q);
-  for (size_t j = 0; j < n; j++) out_slots[j] = uint32_t(2 * j);
+  for (size_t j = 0; j < n; j++) out_slots[j] = uint32_t(j < n / 2 ? j : n + j);
+  const size_t blocks = (n + config->nr - 1) / config->nr;
+  std::vector<sn2_pwconv_run> runs(n);
+  std::vector<uint32_t> block_first(blocks + 1);
+  sn2_f32_pwconv_make_runs(n, config->nr, views ? out_slots.data() : nullptr, runs.data(), block_first.data());
   // Packed as the engine packs them: 64-byte aligned.
   const size_t packed_bytes = (sn2_f32_pwconv_packed_size(k, n, config->nr) * sizeof(float) + 63) / 64 * 64;
   std::unique_ptr<float, decltype(&free)> packed(static_cast<float*>(aligned_alloc(64, packed_bytes)), &free);
   sn2_f32_pwconv_pack(k, n, config->nr, weights.data(), bias.data(), packed.get());
   const sn2_f32_minmax_params params{0.0f, 1e30f};
   const sn2_pwconv_problem problem = {pixels, k, n, input.data(), in_width, in_slots.data(),
-                                     packed.get(), output.data(), out_width,
-                                     views ? out_slots.data() : nullptr, params};
+                                     packed.get(), output.data(), out_width, runs.data(),
+                                     block_first.data(), params};
   for (auto _ : state) {
     sn2_f32_pwconv_run(config, &problem, nullptr);
     benchmark::DoNotOptimize(output.data());
@@ -78,8 +83,8 @@ void Xnnpack(benchmark::State& state) {
 }
 
 BENCHMARK(Xnnpack)->Name("f32_pwconv/xnnpack")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(Pwconv, avx512f_views, sn2_isa_avx512f, true)->Name("f32_pwconv/sn2_4x64_avx512f/views")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(Pwconv, avx512f, sn2_isa_avx512f, false)->Name("f32_pwconv/sn2_4x64_avx512f/contiguous")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Pwconv, avx512f_views, sn2_isa_avx512f, true)->Name("f32_pwconv/sn2_7x32_avx512f/views")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Pwconv, avx512f, sn2_isa_avx512f, false)->Name("f32_pwconv/sn2_7x32_avx512f/contiguous")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(Pwconv, avx2_views, sn2_isa_avx2, true)->Name("f32_pwconv/sn2_4x16_avx2/views")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
 
 }  // namespace

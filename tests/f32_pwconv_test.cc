@@ -17,7 +17,7 @@ namespace {
 
 struct Shape {
   size_t rows, k, n;
-  bool gather, scatter;
+  bool gather, scatter, runs;
 };
 
 constexpr float kCanary = -7777.0f;
@@ -33,16 +33,37 @@ void Check(sn2_isa isa, const Shape& shape) {
   for (float& v : input) v = dist(rng);
   for (float& v : weights) v = dist(rng);
   for (float& v : bias) v = dist(rng);
-  // Gather: the k channels sit at shuffled odd slots; scatter: outputs go to shuffled slots.
+  // Gather: the k channels sit at shuffled odd slots. Scatter: outputs go to even slots,
+  // shuffled (runs of one channel), or as runs of 1-19 channels in a shuffled order, which is
+  // what the compiler's slot tables look like.
   std::vector<uint32_t> in_slots(shape.k), out_slots(shape.n);
   for (size_t q = 0; q < shape.k; q++) in_slots[q] = uint32_t(shape.gather ? 2 * q + 1 : q);
-  for (size_t j = 0; j < shape.n; j++) out_slots[j] = uint32_t(2 * j);
   if (shape.gather) std::shuffle(in_slots.begin(), in_slots.end(), rng);
-  std::shuffle(out_slots.begin(), out_slots.end(), rng);
+  if (shape.runs) {
+    std::vector<std::vector<uint32_t>> pieces;
+    for (size_t j = 0; j < shape.n;) {
+      const size_t length = std::min<size_t>(shape.n - j, 1 + rng() % 19);
+      pieces.emplace_back();
+      for (size_t i = 0; i < length; i++) pieces.back().push_back(uint32_t(2 * j + i));
+      j += length;
+    }
+    std::shuffle(pieces.begin(), pieces.end(), rng);
+    size_t j = 0;
+    for (const auto& piece : pieces)
+      for (uint32_t slot : piece) out_slots[j++] = slot;
+  } else {
+    for (size_t j = 0; j < shape.n; j++) out_slots[j] = uint32_t(2 * j);
+    std::shuffle(out_slots.begin(), out_slots.end(), rng);
+  }
   const sn2_f32_minmax_params params{-0.75f, 0.5f};
 
   std::vector<float> packed(sn2_f32_pwconv_packed_size(shape.k, shape.n, config->nr));
   sn2_f32_pwconv_pack(shape.k, shape.n, config->nr, weights.data(), bias.data(), packed.data());
+  const size_t blocks = (shape.n + config->nr - 1) / config->nr;
+  std::vector<sn2_pwconv_run> runs(shape.n);
+  std::vector<uint32_t> block_first(blocks + 1);
+  sn2_f32_pwconv_make_runs(shape.n, config->nr, shape.scatter ? out_slots.data() : nullptr, runs.data(),
+                           block_first.data());
   std::vector<float> output(shape.rows * out_width, kCanary);
   std::vector<const float*> in_rows(config->mr);
   std::vector<float*> out_rows(config->mr);
@@ -53,8 +74,11 @@ void Check(sn2_isa isa, const Shape& shape) {
       in_rows[r] = input.data() + pixel * in_width;
       out_rows[r] = output.data() + pixel * out_width;
     }
-    config->ukernel(rows, shape.k, shape.n, in_rows.data(), in_slots.data(), packed.data(),
-                    out_rows.data(), shape.scatter ? out_slots.data() : nullptr, &params);
+    for (size_t b = 0; b < blocks; b++) {
+      config->ukernel(rows, shape.k, std::min<size_t>(config->nr, shape.n - b * config->nr), in_rows.data(),
+                      in_slots.data(), packed.data() + b * config->nr * (shape.k + 1), out_rows.data(),
+                      runs.data() + block_first[b], block_first[b + 1] - block_first[b], &params);
+    }
   }
   for (size_t p = 0; p < shape.rows; p++) {
     std::vector<bool> written(out_width, false);
@@ -86,12 +110,12 @@ class PwconvUkernel : public ::testing::TestWithParam<sn2_isa> {};
 TEST_P(PwconvUkernel, MatchesScalarLoop) {
   if (!sn2_get_pwconv_config(GetParam())) GTEST_SKIP() << "this build has no kernel for the ISA";
   if (!Available(GetParam())) GTEST_SKIP() << "this CPU cannot run " << sn2_isa_name(GetParam());
-  const size_t widths[] = {1, 7, 8, 9, 15, 16, 17, 58, 63, 64, 65, 116, 128};
+  const size_t widths[] = {1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 58, 63, 64, 65, 116, 128};
   for (size_t n : widths) {
     for (size_t k : {size_t(1), size_t(3), size_t(29), size_t(116)}) {
-      for (size_t rows : {size_t(1), size_t(3), size_t(4), size_t(9)}) {
-        for (int mode = 0; mode < 4; mode++) {
-          Check(GetParam(), Shape{rows, k, n, (mode & 1) != 0, (mode & 2) != 0});
+      for (size_t rows : {size_t(1), size_t(3), size_t(4), size_t(7), size_t(9), size_t(15)}) {
+        for (int mode = 0; mode < 6; mode++) {
+          Check(GetParam(), Shape{rows, k, n, (mode & 1) != 0, mode >= 2, mode >= 4});
           if (HasFatalFailure()) return;
         }
       }

@@ -79,6 +79,14 @@ static bool prefer_sn2_depthwise(const struct sn2_model* model, const struct sn2
   return c->stride_h == 1 ? out_w >= 14 : c->output_channels <= 88;
 }
 
+// Where sn2's pointwise kernel beats XNNPACK's convolution on contiguous tensors too: on the
+// AVX-512 path its 7x32 tiles were faster on every ShuffleNet shape but the 48-channel one
+// (bench/f32-pwconv.cc, docs/performance.md). Elsewhere XNNPACK serves plain 1x1 convs.
+static bool prefer_sn2_pointwise(const struct sn2_model* model, const struct sn2_node* node) {
+  const struct sn2_conv2d_params* c = &node->params.conv2d;
+  return model->isa == sn2_isa_avx512f && sn2_conv_is_pointwise(c) && c->output_channels != 48;
+}
+
 static const struct sn2_op_backend* choose_backend(const struct sn2_model* model, uint32_t n) {
   const struct sn2_node* node = &model->graph->nodes[n];
   if (model->views.is_view[n]) return sn2_view_backend();
@@ -88,6 +96,10 @@ static const struct sn2_op_backend* choose_backend(const struct sn2_model* model
   if (own_kernels && plain_access(model, n) && node->type == sn2_op_conv2d &&
       prefer_sn2_depthwise(model, node)) {
     const struct sn2_op_backend* backend = sn2_dwconv2d_backend(model->isa);
+    if (backend) return backend;
+  }
+  if (own_kernels && node->type == sn2_op_conv2d && prefer_sn2_pointwise(model, node)) {
+    const struct sn2_op_backend* backend = sn2_pwconv_backend(model->isa);
     if (backend) return backend;
   }
   if (plain_access(model, n)) {

@@ -9,11 +9,13 @@
 extern "C" {
 #endif
 
+#define SN2_PWCONV_MAX_MR 8
+
 struct sn2_pwconv_config {
   sn2_f32_pwconv_ukernel_fn ukernel;
   uint32_t mr, nr;
   enum sn2_isa isa;
-  const char* name;  // "sn2:f32_pwconv_4x64__avx512f"
+  const char* name;  // "sn2:f32_pwconv_7x32__avx512f"
 };
 
 // The kernel for `isa`, or NULL where this build has none (scalar: the reference conv).
@@ -30,7 +32,8 @@ struct sn2_pwconv_problem {
   const float* packed;
   float* output;
   size_t output_stride;
-  const uint32_t* output_slots;  // n entries, or NULL: contiguous
+  const struct sn2_pwconv_run* runs;  // from sn2_f32_pwconv_make_runs for the config's NR
+  const uint32_t* block_first;
   struct sn2_f32_minmax_params params;
 };
 void sn2_f32_pwconv_run(const struct sn2_pwconv_config* config,

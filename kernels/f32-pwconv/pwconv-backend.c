@@ -12,6 +12,8 @@ struct pwconv_state {
   const struct sn2_pwconv_config* config;
   float* packed;
   uint32_t* identity_slots;
+  struct sn2_pwconv_run* runs;
+  uint32_t* block_first;
   struct sn2_pwconv_problem problem;
 };
 
@@ -27,16 +29,16 @@ static void run_block_tile(void* context, size_t block, size_t tile) {
   const size_t mr = t->config->mr, nr = t->config->nr;
   const size_t first = tile * mr, rows = p->pixels - first < mr ? p->pixels - first : mr;
   const size_t channel = block * nr, count = p->n - channel < nr ? p->n - channel : nr;
-  const float* inputs[8];
-  float* outputs[8];
+  const float* inputs[SN2_PWCONV_MAX_MR];
+  float* outputs[SN2_PWCONV_MAX_MR];
   for (size_t r = 0; r < mr; r++) {
     const size_t pixel = first + (r < rows ? r : rows - 1);
     inputs[r] = p->input + pixel * p->input_stride;
-    // Contiguous outputs start at this block's channel; scattered ones index the slot table.
-    outputs[r] = p->output + pixel * p->output_stride + (p->output_slots ? 0 : channel);
+    outputs[r] = p->output + pixel * p->output_stride;
   }
+  const uint32_t run = p->block_first[block];
   t->config->ukernel(rows, p->k, count, inputs, p->input_slots, p->packed + block * nr * (p->k + 1),
-                     outputs, p->output_slots ? p->output_slots + channel : NULL, &p->params);
+                     outputs, p->runs + run, p->block_first[block + 1] - run, &p->params);
 }
 
 void sn2_f32_pwconv_run(const struct sn2_pwconv_config* config,
@@ -52,6 +54,8 @@ static void destroy(void* state) {
   if (!s) return;
   free(s->packed);
   free(s->identity_slots);
+  free(s->runs);
+  free(s->block_first);
   free(s);
 }
 
@@ -68,19 +72,24 @@ static enum sn2_status create(const struct sn2_op_context* c, pthreadpool_t pool
   const size_t k = p->input_channels, n = p->output_channels;
   s->packed = aligned_alloc(64, ((sn2_f32_pwconv_packed_size(k, n, s->config->nr) * sizeof(float)) + 63) / 64 * 64);
   if (!in->channel_slots) s->identity_slots = malloc(k * sizeof(uint32_t));
-  if (!s->packed || (!in->channel_slots && !s->identity_slots)) {
+  const size_t blocks = (n + s->config->nr - 1) / s->config->nr;
+  s->runs = malloc(n * sizeof *s->runs);
+  s->block_first = malloc((blocks + 1) * sizeof *s->block_first);
+  if (!s->packed || (!in->channel_slots && !s->identity_slots) || !s->runs || !s->block_first) {
     destroy(s);
     return sn2_error(sn2_status_out_of_memory, "node %s: out of memory", c->node->name);
   }
   for (size_t q = 0; !in->channel_slots && q < k; q++) s->identity_slots[q] = (uint32_t)q;
   sn2_f32_pwconv_pack(k, n, s->config->nr, p->weights, p->bias, s->packed);
+  sn2_f32_pwconv_make_runs(n, s->config->nr, out->channel_slots, s->runs, s->block_first);
   s->problem = (struct sn2_pwconv_problem){
       .pixels = (size_t)out->shape.n * out->shape.h * out->shape.w,
       .k = k, .n = n,
       .input = in->data, .input_stride = in->pixel_stride,
       .input_slots = in->channel_slots ? in->channel_slots : s->identity_slots,
       .packed = s->packed,
-      .output = out->data, .output_stride = out->pixel_stride, .output_slots = out->channel_slots,
+      .output = out->data, .output_stride = out->pixel_stride,
+      .runs = s->runs, .block_first = s->block_first,
       .params = {p->output_min, p->output_max},
   };
   *state_out = s;
@@ -96,12 +105,12 @@ static void run(const struct sn2_op_context* c, void* state, pthreadpool_t pool)
 // The kernels this build has, best first per ISA; the backends point at their rows.
 #if SN2_ARCH_X86
 static const struct sn2_pwconv_config configs[] = {
-    {sn2_f32_pwconv_minmax_ukernel_4x64__avx512f, 4, 64, sn2_isa_avx512f,
-     "sn2:f32_pwconv_4x64__avx512f"},
+    {sn2_f32_pwconv_minmax_ukernel_7x32__avx512f, 7, 32, sn2_isa_avx512f,
+     "sn2:f32_pwconv_7x32__avx512f"},
     {sn2_f32_pwconv_minmax_ukernel_4x16__avx2, 4, 16, sn2_isa_avx2, "sn2:f32_pwconv_4x16__avx2"},
 };
 static const struct sn2_op_backend backends[] = {
-    {"sn2:f32_pwconv_4x64__avx512f", create, run, destroy, &configs[0]},
+    {"sn2:f32_pwconv_7x32__avx512f", create, run, destroy, &configs[0]},
     {"sn2:f32_pwconv_4x16__avx2", create, run, destroy, &configs[1]},
 };
 #define CONFIG_COUNT (sizeof configs / sizeof configs[0])

@@ -20,3 +20,24 @@ void sn2_f32_pwconv_pack(size_t k, size_t n, size_t nr, const float* weights, co
     }
   }
 }
+
+size_t sn2_f32_pwconv_make_runs(size_t n, size_t nr, const uint32_t* slots,
+                                struct sn2_pwconv_run* runs, uint32_t* block_first) {
+  const size_t blocks = (n + nr - 1) / nr;
+  size_t count = 0;
+  for (size_t b = 0; b < blocks; b++) {
+    block_first[b] = (uint32_t)count;
+    const size_t first = b * nr, last = first + nr < n ? first + nr : n;
+    for (size_t j = first; j < last; j++) {
+      const uint32_t slot = slots ? slots[j] : (uint32_t)j;
+      struct sn2_pwconv_run* run = count > block_first[b] ? &runs[count - 1] : NULL;
+      if (run && run->offset + (run->end - run->begin) == slot) {
+        run->end++;
+      } else {
+        runs[count++] = (struct sn2_pwconv_run){(uint32_t)(j - first), (uint32_t)(j - first + 1), slot};
+      }
+    }
+  }
+  block_first[blocks] = (uint32_t)count;
+  return count;
+}

@@ -2,9 +2,12 @@
 // (gather) and write output channels contiguously or through a slot table (scatter): the
 // kernels that let a 1x1 conv consume and produce zero-copy channel views.
 //
-// One call computes `rows` (1..MR) pixels and all n output channels:
-//   out[r][out_slot(j)] = clamp(bias[j] + sum_k in[r][in_slots[k]] * w[k][j])
-// with weights packed by sn2_f32_pwconv_pack for the kernel's NR.
+// One call computes `rows` (1..MR) pixels and one block of n <= NR output channels:
+//   out[r][dest(j)] = clamp(bias[j] + sum_k in[r][in_slots[k]] * w[k][j])
+// with weights packed by sn2_f32_pwconv_pack for the kernel's NR. Where the outputs go is a
+// list of runs, so that a view's slots are written with contiguous (masked) vector stores: the
+// slot tables the compiler makes are a few runs each, and a hardware scatter costs about one
+// cycle per element.
 #ifndef SN2_KERNELS_F32_PWCONV_PWCONV_H
 #define SN2_KERNELS_F32_PWCONV_PWCONV_H
 
@@ -19,13 +22,18 @@ struct sn2_f32_minmax_params {
   float min, max;
 };
 
+// Channels [begin, end) of a block go to out[offset + (j - begin)] in every output pixel.
+struct sn2_pwconv_run {
+  uint32_t begin, end, offset;
+};
+
 typedef void (*sn2_f32_pwconv_ukernel_fn)(
     size_t rows, size_t k, size_t n,
     const float* const* input_rows,   // MR pixel pointers (tail rows repeat the last one)
     const uint32_t* input_slots,      // k channel offsets within an input pixel
-    const float* packed,              // from sn2_f32_pwconv_pack
-    float* const* output_rows,        // MR pixel pointers
-    const uint32_t* output_slots,     // n channel offsets, or NULL: contiguous
+    const float* packed,              // this block's weights, from sn2_f32_pwconv_pack
+    float* const* output_rows,        // MR pixel pointers (tail rows repeat the last one)
+    const struct sn2_pwconv_run* runs, size_t run_count,  // cover [0, n) once
     const struct sn2_f32_minmax_params* params);
 
 // Packed size in floats, and the packing: for each block of NR output channels, the bias block
@@ -34,15 +42,22 @@ size_t sn2_f32_pwconv_packed_size(size_t k, size_t n, size_t nr);
 void sn2_f32_pwconv_pack(size_t k, size_t n, size_t nr, const float* weights, const float* bias,
                          float* packed);
 
+// The runs of every block of NR channels: block b's are runs[block_first[b] .. block_first[b+1]).
+// `slots`: n channel offsets within an output pixel, or NULL for contiguous channels. `runs`
+// holds at most n entries (a run has at least one channel), block_first blocks + 1.
+size_t sn2_f32_pwconv_make_runs(size_t n, size_t nr, const uint32_t* slots,
+                                struct sn2_pwconv_run* runs, uint32_t* block_first);
+
 #define SN2_PWCONV_UKERNELS(X)                                            \
-  X(sn2_f32_pwconv_minmax_ukernel_4x64__avx512f, 4, 64, sn2_isa_avx512f) \
+  X(sn2_f32_pwconv_minmax_ukernel_7x32__avx512f, 7, 32, sn2_isa_avx512f) \
   X(sn2_f32_pwconv_minmax_ukernel_4x16__avx2, 4, 16, sn2_isa_avx2)       \
   X(sn2_f32_pwconv_minmax_ukernel_4x16__neon, 4, 16, sn2_isa_neon)
 
 #define SN2_DECLARE_PWCONV(fn, mr, nr, isa)                                                  \
   void fn(size_t rows, size_t k, size_t n, const float* const* input_rows,                 \
           const uint32_t* input_slots, const float* packed, float* const* output_rows,     \
-          const uint32_t* output_slots, const struct sn2_f32_minmax_params* params);
+          const struct sn2_pwconv_run* runs, size_t run_count,                             \
+          const struct sn2_f32_minmax_params* params);
 SN2_PWCONV_UKERNELS(SN2_DECLARE_PWCONV)
 #undef SN2_DECLARE_PWCONV
 

@@ -1,0 +1,75 @@
+// 7 pixels x 32 output channels per step: 14 zmm accumulators, each input channel broadcast
+// from its slot (an indexed vbroadcastss costs the same as a plain one). Why 7 x 32: a block's
+// packed weights (k x 32 floats) stay in L1 up to k = 352 while every pixel passes; 32-wide
+// blocks waste fewer lanes than 64-wide ones on ShuffleNet's 24-, 48- and 88-channel layers;
+// and 7 rows divide the 56/28/14/7-pixel rows of a 224x224 input, so no tile computes
+// duplicate rows. Measured against 4x64, 6x64, 8x32, 12x32, 14x16 and 7x48 tiles on every
+// ShuffleNet V2 shape (docs/performance.md).
+#include <immintrin.h>
+
+#include "kernels/f32-pwconv/pwconv.h"
+
+// Lanes [lo, hi) of a 16-lane vector.
+static __mmask16 lane_mask(int lo, int hi) {
+  lo = lo < 0 ? 0 : lo;
+  hi = hi > 16 ? 16 : hi;
+  return hi <= lo ? 0 : (__mmask16)(((1u << (hi - lo)) - 1u) << lo);
+}
+
+void sn2_f32_pwconv_minmax_ukernel_7x32__avx512f(
+    size_t rows, size_t k, size_t n, const float* const* input_rows, const uint32_t* input_slots,
+    const float* packed, float* const* output_rows, const struct sn2_pwconv_run* runs,
+    size_t run_count, const struct sn2_f32_minmax_params* params) {
+  (void)rows;  // tail rows repeat the last pixel: they recompute and rewrite its own values
+  (void)n;     // the runs say which channels are stored
+  const float* i0 = input_rows[0];
+  const float* i1 = input_rows[1];
+  const float* i2 = input_rows[2];
+  const float* i3 = input_rows[3];
+  const float* i4 = input_rows[4];
+  const float* i5 = input_rows[5];
+  const float* i6 = input_rows[6];
+  const float* w = packed;
+  __m512 a00 = _mm512_loadu_ps(w), a01 = _mm512_loadu_ps(w + 16);
+  __m512 a10 = a00, a11 = a01, a20 = a00, a21 = a01, a30 = a00, a31 = a01;
+  __m512 a40 = a00, a41 = a01, a50 = a00, a51 = a01, a60 = a00, a61 = a01;
+  w += 32;
+  for (size_t q = 0; q < k; q++, w += 32) {
+    const uint32_t s = input_slots[q];
+    const __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16);
+    __m512 x = _mm512_set1_ps(i0[s]);
+    a00 = _mm512_fmadd_ps(x, w0, a00), a01 = _mm512_fmadd_ps(x, w1, a01);
+    x = _mm512_set1_ps(i1[s]);
+    a10 = _mm512_fmadd_ps(x, w0, a10), a11 = _mm512_fmadd_ps(x, w1, a11);
+    x = _mm512_set1_ps(i2[s]);
+    a20 = _mm512_fmadd_ps(x, w0, a20), a21 = _mm512_fmadd_ps(x, w1, a21);
+    x = _mm512_set1_ps(i3[s]);
+    a30 = _mm512_fmadd_ps(x, w0, a30), a31 = _mm512_fmadd_ps(x, w1, a31);
+    x = _mm512_set1_ps(i4[s]);
+    a40 = _mm512_fmadd_ps(x, w0, a40), a41 = _mm512_fmadd_ps(x, w1, a41);
+    x = _mm512_set1_ps(i5[s]);
+    a50 = _mm512_fmadd_ps(x, w0, a50), a51 = _mm512_fmadd_ps(x, w1, a51);
+    x = _mm512_set1_ps(i6[s]);
+    a60 = _mm512_fmadd_ps(x, w0, a60), a61 = _mm512_fmadd_ps(x, w1, a61);
+  }
+  const __m512 vmin = _mm512_set1_ps(params->min), vmax = _mm512_set1_ps(params->max);
+#define SN2_CLAMP(a) a = _mm512_min_ps(_mm512_max_ps(a, vmin), vmax)
+  SN2_CLAMP(a00), SN2_CLAMP(a01), SN2_CLAMP(a10), SN2_CLAMP(a11), SN2_CLAMP(a20), SN2_CLAMP(a21);
+  SN2_CLAMP(a30), SN2_CLAMP(a31), SN2_CLAMP(a40), SN2_CLAMP(a41), SN2_CLAMP(a50), SN2_CLAMP(a51);
+  SN2_CLAMP(a60), SN2_CLAMP(a61);
+#undef SN2_CLAMP
+  // Each run is stored from both vectors, shifted so that its first channel lands on its
+  // offset; lanes outside the run are masked off (masked lanes are never accessed).
+  for (size_t i = 0; i < run_count; i++) {
+    const int begin = (int)runs[i].begin, end = (int)runs[i].end;
+    const __mmask16 m0 = lane_mask(begin, end), m1 = lane_mask(begin - 16, end - 16);
+    const ptrdiff_t shift = (ptrdiff_t)runs[i].offset - begin;
+    _mm512_mask_storeu_ps(output_rows[0] + shift, m0, a00), _mm512_mask_storeu_ps(output_rows[0] + shift + 16, m1, a01);
+    _mm512_mask_storeu_ps(output_rows[1] + shift, m0, a10), _mm512_mask_storeu_ps(output_rows[1] + shift + 16, m1, a11);
+    _mm512_mask_storeu_ps(output_rows[2] + shift, m0, a20), _mm512_mask_storeu_ps(output_rows[2] + shift + 16, m1, a21);
+    _mm512_mask_storeu_ps(output_rows[3] + shift, m0, a30), _mm512_mask_storeu_ps(output_rows[3] + shift + 16, m1, a31);
+    _mm512_mask_storeu_ps(output_rows[4] + shift, m0, a40), _mm512_mask_storeu_ps(output_rows[4] + shift + 16, m1, a41);
+    _mm512_mask_storeu_ps(output_rows[5] + shift, m0, a50), _mm512_mask_storeu_ps(output_rows[5] + shift + 16, m1, a51);
+    _mm512_mask_storeu_ps(output_rows[6] + shift, m0, a60), _mm512_mask_storeu_ps(output_rows[6] + shift + 16, m1, a61);
+  }
+}
