@@ -48,6 +48,10 @@ const struct sn2_op_backend* sn2_xnnpack_backend(const struct sn2_graph* graph,
 // The pointwise gather/scatter backend for an ISA path, or NULL where this build has none.
 const struct sn2_op_backend* sn2_pwconv_backend(enum sn2_isa isa);
 
+// A dense k x k conv (groups 1) on the pointwise micro-kernels, gathering its taps; NULL where
+// this build has none.
+const struct sn2_op_backend* sn2_conv_taps_backend(enum sn2_isa isa);
+
 // The depthwise 3x3 backend for an ISA path, or NULL where this build has none.
 const struct sn2_op_backend* sn2_dwconv2d_backend(enum sn2_isa isa);
 

@@ -228,11 +228,19 @@ TEST(BuiltinRun, XnnpackOnlyPlanIsAllXnnpackAndMatchesReference) {
   EXPECT_LE(RelativeMaxError(RunModel(model.get(), input, 2), RunModel(ref.get(), input)), 1e-4);
 }
 
-TEST(BuiltinRun, DefaultPathUsesXnnpackForConvolutions) {
+// The stem runs on sn2's taps driver where it measured faster (the AVX-512 path), on XNNPACK
+// elsewhere and in the XNNPACK-only plan.
+TEST(BuiltinRun, StemKernelFollowsThePath) {
+  const bool avx512 = sn2_get_hardware_config()->avx512f;
   ModelPtr model = MakeBuiltin("shufflenet_v2_x1_0");
   sn2_op_info op{};
   ASSERT_EQ(sn2_model_get_op_info(model.get(), 0, &op), sn2_status_success);
   EXPECT_STREQ(op.type, "Conv");
+  EXPECT_STREQ(op.kernel, avx512 ? "sn2:f32_conv2d_taps_7x32__avx512f" : "xnnpack:convolution2d_nhwc_f32");
+  sn2_options xnnpack_only{};
+  xnnpack_only.flags = SN2_FLAG_XNNPACK_ONLY;
+  ModelPtr plain = MakeBuiltin("shufflenet_v2_x1_0", xnnpack_only);
+  ASSERT_EQ(sn2_model_get_op_info(plain.get(), 0, &op), sn2_status_success);
   EXPECT_STREQ(op.kernel, "xnnpack:convolution2d_nhwc_f32");
 }
 

@@ -358,6 +358,10 @@ static int print_profile(const struct cli* cli, sn2_model_t model) {
       }
       total += seconds[i] * 1e6 / cli->runs;
     }
+    // The caller's N, C, H, W input and the output, moved in and out of the plan's layout.
+    const double transfer_us = seconds[stats.op_count] * 1e6 / cli->runs;
+    if (count < 64) groups[count++] = (struct group){"Input/output", "layout transfer", transfer_us, 0, 0, 0};
+    total += transfer_us;
     printf("%-18s %-38s %5s %10s %7s %10s %9s\n", "op type", "kernel", "ops", "us/run", "%", "GFLOP/s", "GB/s");
     for (unsigned g = 0; g < count; g++) {
       const double us = groups[g].us;

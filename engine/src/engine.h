@@ -35,7 +35,8 @@ enum sn2_status sn2_model_create_from_graph(struct sn2_graph* graph,
                                             sn2_model_t* model_out);
 
 // sn2_session_run that also adds each op's wall time (seconds) to op_seconds[op index]: the
-// profile behind `sn2 bench --profile`. op_seconds has sn2_plan_stats.op_count entries.
+// profile behind `sn2 bench --profile`. op_seconds has sn2_plan_stats.op_count + 1 entries: the
+// last gets the time spent moving the input and output between the caller's layout and the plan's.
 enum sn2_status sn2_session_run_profiled(sn2_session_t session, const float* input,
                                          size_t input_count, float* output,
                                          size_t output_count, double* op_seconds);

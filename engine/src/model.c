@@ -87,6 +87,13 @@ static bool prefer_sn2_pointwise(const struct sn2_model* model, const struct sn2
   return model->isa == sn2_isa_avx512f && sn2_conv_is_pointwise(c) && c->output_channels != 48;
 }
 
+// Where the taps driver on the same kernel beats XNNPACK's convolution: the 3x3 stride-2 stem
+// on the AVX-512 path (docs/performance.md). Other dense convs and paths: XNNPACK.
+static bool prefer_sn2_taps(const struct sn2_model* model, const struct sn2_node* node) {
+  const struct sn2_conv2d_params* c = &node->params.conv2d;
+  return model->isa == sn2_isa_avx512f && c->groups == 1 && !c->averaging && !sn2_conv_is_pointwise(c);
+}
+
 static const struct sn2_op_backend* choose_backend(const struct sn2_model* model, uint32_t n) {
   const struct sn2_node* node = &model->graph->nodes[n];
   if (model->views.is_view[n]) return sn2_view_backend();
@@ -100,6 +107,10 @@ static const struct sn2_op_backend* choose_backend(const struct sn2_model* model
   }
   if (own_kernels && node->type == sn2_op_conv2d && prefer_sn2_pointwise(model, node)) {
     const struct sn2_op_backend* backend = sn2_pwconv_backend(model->isa);
+    if (backend) return backend;
+  }
+  if (own_kernels && node->type == sn2_op_conv2d && prefer_sn2_taps(model, node)) {
+    const struct sn2_op_backend* backend = sn2_conv_taps_backend(model->isa);
     if (backend) return backend;
   }
   if (plain_access(model, n)) {

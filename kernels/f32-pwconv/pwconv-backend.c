@@ -7,6 +7,7 @@
 #include "engine/src/error.h"
 #include "kernels/backend.h"
 #include "kernels/config/pwconv-config.h"
+#include "kernels/f32-pwconv/conv-taps.h"
 
 struct pwconv_state {
   const struct sn2_pwconv_config* config;
@@ -113,6 +114,10 @@ static const struct sn2_op_backend backends[] = {
     {"sn2:f32_pwconv_7x32__avx512f", create, run, destroy, &configs[0]},
     {"sn2:f32_pwconv_4x16__avx2", create, run, destroy, &configs[1]},
 };
+static const struct sn2_op_backend taps_backends[] = {
+    {"sn2:f32_conv2d_taps_7x32__avx512f", sn2_conv_taps_create, sn2_conv_taps_run, sn2_conv_taps_destroy, &configs[0]},
+    {"sn2:f32_conv2d_taps_4x16__avx2", sn2_conv_taps_create, sn2_conv_taps_run, sn2_conv_taps_destroy, &configs[1]},
+};
 #define CONFIG_COUNT (sizeof configs / sizeof configs[0])
 #elif SN2_ARCH_ARM64
 static const struct sn2_pwconv_config configs[] = {
@@ -121,10 +126,14 @@ static const struct sn2_pwconv_config configs[] = {
 static const struct sn2_op_backend backends[] = {
     {"sn2:f32_pwconv_4x16__neon", create, run, destroy, &configs[0]},
 };
+static const struct sn2_op_backend taps_backends[] = {
+    {"sn2:f32_conv2d_taps_4x16__neon", sn2_conv_taps_create, sn2_conv_taps_run, sn2_conv_taps_destroy, &configs[0]},
+};
 #define CONFIG_COUNT (sizeof configs / sizeof configs[0])
 #else
 static const struct sn2_pwconv_config* const configs = NULL;
 static const struct sn2_op_backend* const backends = NULL;
+static const struct sn2_op_backend* const taps_backends = NULL;
 #define CONFIG_COUNT 0
 #endif
 
@@ -138,6 +147,13 @@ const struct sn2_pwconv_config* sn2_get_pwconv_config(enum sn2_isa isa) {
 const struct sn2_op_backend* sn2_pwconv_backend(enum sn2_isa isa) {
   for (size_t i = 0; i < CONFIG_COUNT; i++) {
     if (configs[i].isa == isa) return &backends[i];
+  }
+  return NULL;
+}
+
+const struct sn2_op_backend* sn2_conv_taps_backend(enum sn2_isa isa) {
+  for (size_t i = 0; i < CONFIG_COUNT; i++) {
+    if (configs[i].isa == isa) return &taps_backends[i];
   }
   return NULL;
 }

@@ -1,0 +1,81 @@
+// The k x k convolution driver on the pointwise micro-kernels (kernels/f32-pwconv/
+// conv-taps-backend.c) against the reference executor: windows that cross the padding on
+// every side, images with no interior at all, strides, odd sizes, batches, fused ReLU, and
+// 1 vs 2 threads bit for bit. Runs where the plan picks the driver (the AVX-512 path); the
+// micro-kernels themselves are tested on every path in f32_pwconv_test.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "engine/src/engine.h"
+#include "graph/builder.h"
+#include "kernels/config/hardware-config.h"
+#include "test_util.h"
+
+namespace {
+
+struct ConvCase {
+  uint32_t n, c, h, w, out_channels, kernel, stride, pad;
+  bool relu;
+};
+
+sn2_graph* MakeConv(const ConvCase& t) {
+  sn2_builder b;
+  uint32_t x;
+  EXPECT_EQ(sn2_builder_init(&b, 7, {t.n, t.h, t.w, t.c}, &x), sn2_status_success);
+  x = sn2_build_conv(&b, "conv", x, t.out_channels, t.kernel, t.stride, t.pad, 1, true);
+  if (t.relu) x = sn2_build_relu(&b, "relu", x);
+  sn2_graph* g = nullptr;
+  EXPECT_EQ(sn2_builder_finish(&b, x, &g), sn2_status_success) << sn2_last_error();
+  return g;
+}
+
+ModelPtr Compile(const ConvCase& t, uint32_t flags) {
+  sn2_options options{};
+  options.flags = flags;
+  sn2_model_t model = nullptr;
+  EXPECT_EQ(sn2_model_create_from_graph(MakeConv(t), &options, &model), sn2_status_success)
+      << sn2_last_error();
+  return ModelPtr(model);
+}
+
+class ConvTaps : public ::testing::TestWithParam<ConvCase> {};
+
+TEST_P(ConvTaps, MatchesReference) {
+  if (!sn2_get_hardware_config()->avx512f) GTEST_SKIP() << "the plan picks the taps driver on AVX-512 only";
+  const ConvCase t = GetParam();
+  ModelPtr model = Compile(t, 0);
+  ModelPtr reference = Compile(t, SN2_FLAG_REFERENCE);
+  ASSERT_TRUE(model && reference);
+  sn2_op_info op{};
+  ASSERT_EQ(sn2_model_get_op_info(model.get(), 0, &op), sn2_status_success);
+  ASSERT_STREQ(op.kernel, "sn2:f32_conv2d_taps_7x32__avx512f");
+  const auto input = PatternInput(size_t(t.n) * t.c * t.h * t.w, t.h * 31 + t.c);
+  const auto expected = RunModel(reference.get(), input);
+  const auto one = RunModel(model.get(), input, 1);
+  EXPECT_LE(RelativeMaxError(one, expected), 1e-5);
+  EXPECT_EQ(one, RunModel(model.get(), input, 2));
+  if (t.relu) {
+    for (float v : one) ASSERT_GE(v, 0.0f);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, ConvTaps,
+    ::testing::Values(ConvCase{1, 3, 31, 29, 24, 3, 2, 1, true},   // the stem's geometry, odd sizes
+                      ConvCase{1, 3, 224, 224, 24, 3, 2, 1, true}, // the stem itself
+                      ConvCase{2, 5, 9, 9, 40, 3, 1, 1, false},    // batch 2, 'same' padding
+                      ConvCase{1, 2, 11, 6, 17, 5, 2, 2, false},   // 5x5, interior narrower than a tile
+                      ConvCase{1, 4, 3, 3, 33, 3, 1, 0, false},    // one output pixel, all interior
+                      ConvCase{1, 6, 1, 1, 8, 3, 2, 1, true},      // no interior at all
+                      ConvCase{1, 8, 7, 7, 65, 1, 2, 0, false},    // a strided 1x1 conv
+                      ConvCase{1, 3, 20, 20, 64, 7, 2, 3, false}), // 7x7, edges three deep
+    [](const ::testing::TestParamInfo<ConvCase>& info) {
+      const ConvCase& t = info.param;
+      return "n" + std::to_string(t.n) + "c" + std::to_string(t.c) + "h" + std::to_string(t.h) + "w" +
+             std::to_string(t.w) + "o" + std::to_string(t.out_channels) + "k" + std::to_string(t.kernel) + "s" +
+             std::to_string(t.stride) + "p" + std::to_string(t.pad);
+    });
+
+}  // namespace
