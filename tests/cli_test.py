@@ -151,6 +151,15 @@ class Bench(unittest.TestCase):
         self.assertLessEqual(d["min_ms"], d["median_ms"])
         self.assertEqual(d["runs"], 3)
 
+    def test_profile_ops_lists_every_op_and_the_transfer(self):
+        inspect = json.loads(sn2("inspect", "builtin:shufflenet_v2_x0_5", "--json").stdout)
+        r = sn2("bench", "builtin:shufflenet_v2_x0_5", "--runs", "2", "--warmup", "0", "--profile-ops")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        names = [op["name"] for op in inspect["ops"]]
+        listed = [l.split()[0] for l in r.stdout.split("\n") if l.split() and l.split()[0] in names]
+        self.assertEqual(listed, names)
+        self.assertIn("layout transfer", r.stdout)
+
     def test_compare_table_has_a_row_per_model(self):
         r = sn2("compare", "builtin:shufflenet_v2_x0_5", "builtin:shufflenet_v1_g1",
                 "--runs", "2", "--warmup", "0")

@@ -77,7 +77,10 @@ void Check(sn2_isa isa, const Shape& shape) {
     for (size_t b = 0; b < blocks; b++) {
       config->ukernel(rows, shape.k, std::min<size_t>(config->nr, shape.n - b * config->nr), in_rows.data(),
                       in_slots.data(), packed.data() + b * config->nr * (shape.k + 1), out_rows.data(),
-                      runs.data() + block_first[b], block_first[b + 1] - block_first[b], &params);
+                      runs.data() + block_first[b], block_first[b + 1] - block_first[b],
+                      sn2_f32_pwconv_prefetch_share(packed.data(), shape.k, config->nr, blocks, b, first / config->mr,
+                                                    (shape.rows + config->mr - 1) / config->mr),
+                      &params);
     }
   }
   for (size_t p = 0; p < shape.rows; p++) {

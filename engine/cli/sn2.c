@@ -2,7 +2,7 @@
 //
 //   sn2 run MODEL [IMAGE] [--threads N] [--top K] [--labels FILE] [--input-raw F.f32]
 //                 [--output-raw F.f32] [--dump-input F.f32]
-//   sn2 bench MODEL [--threads N] [--runs N] [--warmup N] [--json] [--profile]
+//   sn2 bench MODEL [--threads N] [--runs N] [--warmup N] [--json] [--profile | --profile-ops]
 //   sn2 inspect MODEL [--json]
 //   sn2 compare MODEL... [--threads N] [--runs N] [--warmup N]
 //   common: [--isa auto|scalar|avx2|avx512f|neon] [--reference] [--seed N]
@@ -53,7 +53,7 @@ static int usage(void) {
   fputs(
       "usage: sn2 run MODEL [IMAGE] [--threads N] [--top K] [--labels FILE]\n"
       "                     [--input-raw F.f32] [--output-raw F.f32] [--dump-input F.f32]\n"
-      "       sn2 bench MODEL [--threads N] [--runs N] [--warmup N] [--json] [--profile]\n"
+      "       sn2 bench MODEL [--threads N] [--runs N] [--warmup N] [--json] [--profile | --profile-ops]\n"
       "       sn2 inspect MODEL [--json]\n"
       "       sn2 compare MODEL... [--threads N] [--runs N] [--warmup N]\n"
       "options for all: --isa auto|scalar|avx2|avx512f|neon, --reference, --seed N,\n"
@@ -136,7 +136,9 @@ static int parse_args(int argc, char** argv, struct cli* cli) {
     } else if (strcmp(a, "--json") == 0) {
       cli->json = 1;
     } else if (strcmp(a, "--profile") == 0) {
-      cli->profile = 1;
+      cli->profile = cli->profile > 1 ? cli->profile : 1;
+    } else if (strcmp(a, "--profile-ops") == 0) {
+      cli->profile = 2;
     } else if (a[0] == '-' && a[1] == '-') {
       fail("unknown option or missing value: %s", a);
       return usage();
@@ -336,6 +338,7 @@ static int print_profile(const struct cli* cli, sn2_model_t model) {
     struct group { const char* type; const char* kernel; double us; uint64_t macs, bytes; unsigned ops; } groups[64];
     unsigned count = 0;
     double total = 0.0;
+    if (cli->profile > 1) printf("%-36s %-38s %10s %10s %9s\n", "op", "kernel", "us/run", "GFLOP/s", "GB/s");
     for (uint32_t i = 0; i < stats.op_count; i++) {
       struct sn2_op_info op;
       sn2_model_get_op_info(model, i, &op);
@@ -357,11 +360,17 @@ static int print_profile(const struct cli* cli, sn2_model_t model) {
         groups[g].ops++;
       }
       total += seconds[i] * 1e6 / cli->runs;
+      if (cli->profile > 1) {
+        const double us = seconds[i] * 1e6 / cli->runs;
+        printf("%-36s %-38s %10.1f %10.1f %9.1f\n", op.name, op.kernel, us, us > 0 ? 2.0 * op.macs / (us * 1e3) : 0.0,
+               us > 0 ? op.mac_bytes / (us * 1e3) : 0.0);
+      }
     }
     // The caller's N, C, H, W input and the output, moved in and out of the plan's layout.
     const double transfer_us = seconds[stats.op_count] * 1e6 / cli->runs;
     if (count < 64) groups[count++] = (struct group){"Input/output", "layout transfer", transfer_us, 0, 0, 0};
     total += transfer_us;
+    if (cli->profile > 1) printf("\n");
     printf("%-18s %-38s %5s %10s %7s %10s %9s\n", "op type", "kernel", "ops", "us/run", "%", "GFLOP/s", "GB/s");
     for (unsigned g = 0; g < count; g++) {
       const double us = groups[g].us;

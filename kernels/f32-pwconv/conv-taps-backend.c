@@ -68,13 +68,14 @@ static void interior(size_t out, size_t size, uint32_t kernel, uint32_t stride, 
   }
 }
 
-static void call_kernel(const struct taps_state* s, size_t block, size_t rows, const float* const* inputs,
-                        const uint32_t* slots, float* const* outputs) {
+static void call_kernel(const struct taps_state* s, size_t block, size_t tile, size_t tiles, size_t rows,
+                        const float* const* inputs, const uint32_t* slots, float* const* outputs) {
   const size_t nr = s->config->nr, channel = block * nr;
   const uint32_t run = s->block_first[block];
   s->config->ukernel(rows, s->k, s->n - channel < nr ? s->n - channel : nr, inputs, slots,
                      s->packed + block * nr * (s->k + 1), outputs, s->runs + run,
-                     s->block_first[block + 1] - run, &s->params);
+                     s->block_first[block + 1] - run,
+                     sn2_f32_pwconv_prefetch_share(s->packed, s->k, nr, s->blocks, block, tile, tiles), &s->params);
 }
 
 static void interior_tile(void* context, size_t block, size_t tile) {
@@ -94,7 +95,7 @@ static void interior_tile(void* context, size_t block, size_t tile) {
     inputs[r] = s->input + ((image * s->in_h + (size_t)iy) * s->in_w + (size_t)ix) * s->in_pixel_stride;
     outputs[r] = s->output + ((image * s->out_h + oy) * s->out_w + ox) * s->out_pixel_stride;
   }
-  call_kernel(s, block, rows, inputs, s->tap_slots, outputs);
+  call_kernel(s, block, tile, s->interior_tiles, rows, inputs, s->tap_slots, outputs);
 }
 
 static void edge_tile(void* context, size_t block, size_t tile) {
@@ -108,7 +109,7 @@ static void edge_tile(void* context, size_t block, size_t tile) {
     inputs[r] = s->patches + e * s->k;
     outputs[r] = s->output + (size_t)s->edges[e] * s->out_pixel_stride;
   }
-  call_kernel(s, block, rows, inputs, s->patch_slots, outputs);
+  call_kernel(s, block, tile, (s->edge_count + mr - 1) / mr, rows, inputs, s->patch_slots, outputs);
 }
 
 // The taps of every edge pixel, zeros where the window is in the padding.

@@ -17,8 +17,9 @@ static void store_run(float* out, const struct sn2_pwconv_run* run, int half, __
 void sn2_f32_pwconv_minmax_ukernel_4x16__avx2(
     size_t rows, size_t k, size_t n, const float* const* input_rows, const uint32_t* input_slots,
     const float* packed, float* const* output_rows, const struct sn2_pwconv_run* runs,
-    size_t run_count, const struct sn2_f32_minmax_params* params) {
-  (void)n;  // the runs say which channels are stored
+    size_t run_count, const void* prefetch, const struct sn2_f32_minmax_params* params) {
+  (void)n;         // the runs say which channels are stored
+  (void)prefetch;  // not measured on this path yet
   const float* i0 = input_rows[0];
   const float* i1 = input_rows[rows > 1 ? 1 : 0];
   const float* i2 = input_rows[rows > 2 ? 2 : 0];

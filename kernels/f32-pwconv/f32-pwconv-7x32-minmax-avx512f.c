@@ -19,7 +19,7 @@ static __mmask16 lane_mask(int lo, int hi) {
 void sn2_f32_pwconv_minmax_ukernel_7x32__avx512f(
     size_t rows, size_t k, size_t n, const float* const* input_rows, const uint32_t* input_slots,
     const float* packed, float* const* output_rows, const struct sn2_pwconv_run* runs,
-    size_t run_count, const struct sn2_f32_minmax_params* params) {
+    size_t run_count, const void* prefetch, const struct sn2_f32_minmax_params* params) {
   (void)rows;  // tail rows repeat the last pixel: they recompute and rewrite its own values
   (void)n;     // the runs say which channels are stored
   const float* i0 = input_rows[0];
@@ -34,7 +34,11 @@ void sn2_f32_pwconv_minmax_ukernel_7x32__avx512f(
   __m512 a10 = a00, a11 = a01, a20 = a00, a21 = a01, a30 = a00, a31 = a01;
   __m512 a40 = a00, a41 = a01, a50 = a00, a51 = a01, a60 = a00, a61 = a01;
   w += 32;
-  for (size_t q = 0; q < k; q++, w += 32) {
+  // A prefetch never faults, so the NULL case costs nothing but a dead line request.
+  const char* line = prefetch ? (const char*)prefetch : (const char*)packed;
+  const size_t line_step = prefetch ? 64 : 0;
+  for (size_t q = 0; q < k; q++, w += 32, line += line_step) {
+    _mm_prefetch(line, _MM_HINT_T1);
     const uint32_t s = input_slots[q];
     const __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16);
     __m512 x = _mm512_set1_ps(i0[s]);

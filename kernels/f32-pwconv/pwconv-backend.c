@@ -38,8 +38,10 @@ static void run_block_tile(void* context, size_t block, size_t tile) {
     outputs[r] = p->output + pixel * p->output_stride;
   }
   const uint32_t run = p->block_first[block];
+  const size_t blocks = (p->n + nr - 1) / nr, tiles = (p->pixels + mr - 1) / mr;
   t->config->ukernel(rows, p->k, count, inputs, p->input_slots, p->packed + block * nr * (p->k + 1),
-                     outputs, p->runs + run, p->block_first[block + 1] - run, &p->params);
+                     outputs, p->runs + run, p->block_first[block + 1] - run,
+                     sn2_f32_pwconv_prefetch_share(p->packed, p->k, nr, blocks, block, tile, tiles), &p->params);
 }
 
 void sn2_f32_pwconv_run(const struct sn2_pwconv_config* config,

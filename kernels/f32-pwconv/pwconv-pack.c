@@ -41,3 +41,12 @@ size_t sn2_f32_pwconv_make_runs(size_t n, size_t nr, const uint32_t* slots,
   block_first[blocks] = (uint32_t)count;
   return count;
 }
+
+const void* sn2_f32_pwconv_prefetch_share(const float* packed, size_t k, size_t nr, size_t blocks,
+                                          size_t block, size_t tile, size_t tiles) {
+  if (block + 1 >= blocks) return NULL;
+  const size_t lines = (nr * (k + 1) * sizeof(float) + 63) / 64;
+  const size_t share = (lines + tiles - 1) / tiles, first = tile * share;
+  if (first >= lines) return NULL;
+  return (const char*)(packed + (block + 1) * nr * (k + 1)) + first * 64;
+}

@@ -7,7 +7,9 @@
 // with weights packed by sn2_f32_pwconv_pack for the kernel's NR. Where the outputs go is a
 // list of runs, so that a view's slots are written with contiguous (masked) vector stores: the
 // slot tables the compiler makes are a few runs each, and a hardware scatter costs about one
-// cycle per element.
+// cycle per element. `prefetch` is how a driver hides the first pass over a layer's weights
+// (they come from L3 or memory once per inference: 30 MB at x2.0): each tile of a block
+// prefetches its share of the next block's weights while it computes.
 #ifndef SN2_KERNELS_F32_PWCONV_PWCONV_H
 #define SN2_KERNELS_F32_PWCONV_PWCONV_H
 
@@ -34,6 +36,7 @@ typedef void (*sn2_f32_pwconv_ukernel_fn)(
     const float* packed,              // this block's weights, from sn2_f32_pwconv_pack
     float* const* output_rows,        // MR pixel pointers (tail rows repeat the last one)
     const struct sn2_pwconv_run* runs, size_t run_count,  // cover [0, n) once
+    const void* prefetch,             // k cache lines to bring toward L2 as it goes, or NULL
     const struct sn2_f32_minmax_params* params);
 
 // Packed size in floats, and the packing: for each block of NR output channels, the bias block
@@ -48,6 +51,12 @@ void sn2_f32_pwconv_pack(size_t k, size_t n, size_t nr, const float* weights, co
 size_t sn2_f32_pwconv_make_runs(size_t n, size_t nr, const uint32_t* slots,
                                 struct sn2_pwconv_run* runs, uint32_t* block_first);
 
+// Tile `tile` of `tiles`' share of block `block + 1`'s packed weights, for the kernel's
+// `prefetch`: the tiles of a block together bring the next block's weights in. NULL after the
+// last block.
+const void* sn2_f32_pwconv_prefetch_share(const float* packed, size_t k, size_t nr, size_t blocks,
+                                          size_t block, size_t tile, size_t tiles);
+
 #define SN2_PWCONV_UKERNELS(X)                                            \
   X(sn2_f32_pwconv_minmax_ukernel_7x32__avx512f, 7, 32, sn2_isa_avx512f) \
   X(sn2_f32_pwconv_minmax_ukernel_4x16__avx2, 4, 16, sn2_isa_avx2)       \
@@ -56,7 +65,7 @@ size_t sn2_f32_pwconv_make_runs(size_t n, size_t nr, const uint32_t* slots,
 #define SN2_DECLARE_PWCONV(fn, mr, nr, isa)                                                  \
   void fn(size_t rows, size_t k, size_t n, const float* const* input_rows,                 \
           const uint32_t* input_slots, const float* packed, float* const* output_rows,     \
-          const struct sn2_pwconv_run* runs, size_t run_count,                             \
+          const struct sn2_pwconv_run* runs, size_t run_count, const void* prefetch,       \
           const struct sn2_f32_minmax_params* params);
 SN2_PWCONV_UKERNELS(SN2_DECLARE_PWCONV)
 #undef SN2_DECLARE_PWCONV
