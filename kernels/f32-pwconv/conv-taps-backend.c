@@ -78,7 +78,7 @@ static void call_kernel(const struct taps_state* s, size_t block, size_t tile, s
                      sn2_f32_pwconv_prefetch_share(s->packed, s->k, nr, s->blocks, block, tile, tiles), &s->params);
 }
 
-static void interior_tile(void* context, size_t block, size_t tile) {
+static void interior_tile(void* context, size_t tile, size_t block) {
   const struct taps_state* s = context;
   const size_t mr = s->config->mr;
   const size_t rows_per_image = s->oy1 - s->oy0;
@@ -98,7 +98,7 @@ static void interior_tile(void* context, size_t block, size_t tile) {
   call_kernel(s, block, tile, s->interior_tiles, rows, inputs, s->tap_slots, outputs);
 }
 
-static void edge_tile(void* context, size_t block, size_t tile) {
+static void edge_tile(void* context, size_t tile, size_t block) {
   const struct taps_state* s = context;
   const size_t mr = s->config->mr, first = tile * mr;
   const size_t rows = s->edge_count - first < mr ? s->edge_count - first : mr;
@@ -197,8 +197,9 @@ void sn2_conv_taps_run(const struct sn2_op_context* ctx, void* state, pthreadpoo
   (void)ctx;
   const struct taps_state* s = state;
   gather_patches(s);
+  // Threads take tiles of pixels, never channel blocks (which would share output cache lines).
   // Debian's pthreadpool divides by the range: an empty one must not reach it.
-  if (s->interior_tiles) pthreadpool_parallelize_2d(pool, interior_tile, (void*)s, s->blocks, s->interior_tiles, 0);
+  if (s->interior_tiles) pthreadpool_parallelize_2d(pool, interior_tile, (void*)s, s->interior_tiles, s->blocks, 0);
   const size_t edge_tiles = (s->edge_count + s->config->mr - 1) / s->config->mr;
-  if (edge_tiles) pthreadpool_parallelize_2d(pool, edge_tile, (void*)s, s->blocks, edge_tiles, 0);
+  if (edge_tiles) pthreadpool_parallelize_2d(pool, edge_tile, (void*)s, edge_tiles, s->blocks, 0);
 }

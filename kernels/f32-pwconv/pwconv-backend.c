@@ -21,11 +21,13 @@ struct pwconv_state {
 struct pwconv_task {
   const struct sn2_pwconv_config* config;
   const struct sn2_pwconv_problem* p;
+  size_t blocks, tiles;
+  size_t blocks_per_chunk, tiles_per_chunk, tile_chunks;
 };
 
-// One block of NR output channels for one tile of MR pixels.
-static void run_block_tile(void* context, size_t block, size_t tile) {
-  const struct pwconv_task* t = context;
+// One block of NR output channels for one tile of MR pixels; `share` of `shares` is this tile's
+// part in prefetching the next block's weights.
+static void run_block_tile(const struct pwconv_task* t, size_t block, size_t tile, size_t share, size_t shares) {
   const struct sn2_pwconv_problem* p = t->p;
   const size_t mr = t->config->mr, nr = t->config->nr;
   const size_t first = tile * mr, rows = p->pixels - first < mr ? p->pixels - first : mr;
@@ -38,18 +40,57 @@ static void run_block_tile(void* context, size_t block, size_t tile) {
     outputs[r] = p->output + pixel * p->output_stride;
   }
   const uint32_t run = p->block_first[block];
-  const size_t blocks = (p->n + nr - 1) / nr, tiles = (p->pixels + mr - 1) / mr;
   t->config->ukernel(rows, p->k, count, inputs, p->input_slots, p->packed + block * nr * (p->k + 1),
                      outputs, p->runs + run, p->block_first[block + 1] - run,
-                     sn2_f32_pwconv_prefetch_share(p->packed, p->k, nr, blocks, block, tile, tiles), &p->params);
+                     sn2_f32_pwconv_prefetch_share(p->packed, p->k, nr, t->blocks, block, share, shares),
+                     &p->params);
 }
 
+// A chunk: consecutive blocks x consecutive tiles, blocks outermost (a block's packed weights
+// stay in L1 while the chunk's pixels pass).
+static void run_chunk(void* context, size_t chunk) {
+  const struct pwconv_task* t = context;
+  const size_t first_block = chunk / t->tile_chunks * t->blocks_per_chunk;
+  const size_t first = chunk % t->tile_chunks * t->tiles_per_chunk;
+  const size_t last_block = first_block + t->blocks_per_chunk < t->blocks ? first_block + t->blocks_per_chunk : t->blocks;
+  const size_t last = first + t->tiles_per_chunk < t->tiles ? first + t->tiles_per_chunk : t->tiles;
+  for (size_t block = first_block; block < last_block; block++) {
+    for (size_t tile = first; tile < last; tile++) run_block_tile(t, block, tile, tile - first, last - first);
+  }
+}
+
+// Items per chunk for `items` over `threads`, between one and four chunks per thread: the
+// split whose busiest thread has the fewest items (28 tiles on 2 threads: 4 chunks of 7, not
+// 7 chunks of 4), the most chunks among equals.
+static size_t balanced_chunk(size_t items, size_t threads) {
+  if (threads <= 1) return items;
+  size_t best = items, best_load = SIZE_MAX;
+  for (size_t chunks = threads; chunks <= 4 * threads; chunks++) {
+    const size_t per_chunk = (items + chunks - 1) / chunks;
+    const size_t actual = (items + per_chunk - 1) / per_chunk;
+    const size_t load = (actual + threads - 1) / threads * per_chunk;
+    if (load <= best_load) best = per_chunk, best_load = load;
+  }
+  return best;
+}
+
+// How threads share the work: chunks of balanced size (balanced_chunk). Large images
+// are split by pixels: splitting by channels would have both threads write the same pixels'
+// cache lines. Small ones (ShuffleNet's 7x7 stage: 7 tiles, weight-bound) are split by
+// channel blocks, so that each core streams only its share of the weights; the threads
+// then meet on at most one cache line per pixel.
 void sn2_f32_pwconv_run(const struct sn2_pwconv_config* config,
                         const struct sn2_pwconv_problem* problem, void* threadpool) {
-  const struct pwconv_task task = {config, problem};
-  const size_t blocks = (problem->n + config->nr - 1) / config->nr;
-  const size_t tiles = (problem->pixels + config->mr - 1) / config->mr;
-  pthreadpool_parallelize_2d((pthreadpool_t)threadpool, run_block_tile, (void*)&task, blocks, tiles, 0);
+  const size_t threads = threadpool ? pthreadpool_get_threads_count((pthreadpool_t)threadpool) : 1;
+  struct pwconv_task task = {config, problem, (problem->n + config->nr - 1) / config->nr,
+                             (problem->pixels + config->mr - 1) / config->mr, 0, 0, 0};
+  const bool by_blocks = threads > 1 && task.tiles < 4 * threads && task.blocks >= task.tiles;
+  const size_t per_chunk = balanced_chunk(by_blocks ? task.blocks : task.tiles, threads);
+  task.blocks_per_chunk = by_blocks ? per_chunk : task.blocks;
+  task.tiles_per_chunk = by_blocks ? task.tiles : per_chunk;
+  task.tile_chunks = (task.tiles + task.tiles_per_chunk - 1) / task.tiles_per_chunk;
+  const size_t block_chunks = (task.blocks + task.blocks_per_chunk - 1) / task.blocks_per_chunk;
+  pthreadpool_parallelize_1d((pthreadpool_t)threadpool, run_chunk, &task, block_chunks * task.tile_chunks, 0);
 }
 
 static void destroy(void* state) {
