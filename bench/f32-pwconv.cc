@@ -28,9 +28,15 @@ void ShuffleNetShapes(benchmark::internal::Benchmark* b) {
   b->Args({7, 464, 1024});  // conv5, x1.0
 }
 
-void Pwconv(benchmark::State& state, sn2_isa isa, bool views) {
+// `nr`: the kernel of that tile width, or 0 for the one the plan picks for the layer.
+void Pwconv(benchmark::State& state, sn2_isa isa, bool views, uint32_t nr) {
   const sn2_hardware_config* hw = sn2_get_hardware_config();
-  const sn2_pwconv_config* config = sn2_get_pwconv_config(isa);
+  const sn2_pwconv_config* config = sn2_choose_pwconv_config(isa, size_t(state.range(2)));
+  size_t count = 0;
+  const sn2_pwconv_config* all = sn2_get_pwconv_configs(&count);
+  for (size_t i = 0; nr && i < count; i++) {
+    if (all[i].isa == isa && all[i].nr == nr) config = &all[i];
+  }
   if (!config || (isa == sn2_isa_avx512f && !hw->avx512f) || (isa == sn2_isa_avx2 && !hw->avx2_fma)) {
     state.SkipWithError("ISA not available on this CPU or build");
     return;
@@ -83,8 +89,11 @@ void Xnnpack(benchmark::State& state) {
 }
 
 BENCHMARK(Xnnpack)->Name("f32_pwconv/xnnpack")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(Pwconv, avx512f_views, sn2_isa_avx512f, true)->Name("f32_pwconv/sn2_7x32_avx512f/views")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(Pwconv, avx512f, sn2_isa_avx512f, false)->Name("f32_pwconv/sn2_7x32_avx512f/contiguous")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(Pwconv, avx2_views, sn2_isa_avx2, true)->Name("f32_pwconv/sn2_4x16_avx2/views")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
+// "chosen": the tile the plan picks for the layer's width (sn2_choose_pwconv_config).
+BENCHMARK_CAPTURE(Pwconv, avx512f_views, sn2_isa_avx512f, true, 0)->Name("f32_pwconv/sn2_chosen_avx512f/views")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Pwconv, avx512f, sn2_isa_avx512f, false, 0)->Name("f32_pwconv/sn2_chosen_avx512f/contiguous")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Pwconv, avx512f_7x32, sn2_isa_avx512f, false, 32)->Name("f32_pwconv/sn2_7x32_avx512f/contiguous")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Pwconv, avx512f_7x48, sn2_isa_avx512f, false, 48)->Name("f32_pwconv/sn2_7x48_avx512f/contiguous")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Pwconv, avx2_views, sn2_isa_avx2, true, 0)->Name("f32_pwconv/sn2_4x16_avx2/views")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
 
 }  // namespace

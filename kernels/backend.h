@@ -45,12 +45,13 @@ const struct sn2_op_backend* sn2_reference_backend(enum sn2_op_type type);
 const struct sn2_op_backend* sn2_xnnpack_backend(const struct sn2_graph* graph,
                                                  const struct sn2_node* node, bool dense);
 
-// The pointwise gather/scatter backend for an ISA path, or NULL where this build has none.
-const struct sn2_op_backend* sn2_pwconv_backend(enum sn2_isa isa);
+// The pointwise gather/scatter backend for an ISA path and a layer's width (its tile chosen by
+// sn2_choose_pwconv_config), or NULL where this build has none.
+const struct sn2_op_backend* sn2_pwconv_backend(enum sn2_isa isa, size_t output_channels);
 
 // A dense k x k conv (groups 1) on the pointwise micro-kernels, gathering its taps; NULL where
 // this build has none.
-const struct sn2_op_backend* sn2_conv_taps_backend(enum sn2_isa isa);
+const struct sn2_op_backend* sn2_conv_taps_backend(enum sn2_isa isa, size_t output_channels);
 
 // The depthwise 3x3 backend for an ISA path, or NULL where this build has none.
 const struct sn2_op_backend* sn2_dwconv2d_backend(enum sn2_isa isa);

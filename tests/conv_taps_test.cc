@@ -50,7 +50,7 @@ TEST_P(ConvTaps, MatchesReference) {
   ASSERT_TRUE(model && reference);
   sn2_op_info op{};
   ASSERT_EQ(sn2_model_get_op_info(model.get(), 0, &op), sn2_status_success);
-  ASSERT_STREQ(op.kernel, "sn2:f32_conv2d_taps_7x32__avx512f");
+  ASSERT_EQ(std::string(op.kernel).rfind("sn2:f32_conv2d_taps_7x", 0), 0u) << op.kernel;
   const auto input = PatternInput(size_t(t.n) * t.c * t.h * t.w, t.h * 31 + t.c);
   const auto expected = RunModel(reference.get(), input);
   const auto one = RunModel(model.get(), input, 1);

@@ -22,9 +22,7 @@ struct Shape {
 
 constexpr float kCanary = -7777.0f;
 
-void Check(sn2_isa isa, const Shape& shape) {
-  const sn2_pwconv_config* config = sn2_get_pwconv_config(isa);
-  ASSERT_NE(config, nullptr);
+void Check(const sn2_pwconv_config* config, const Shape& shape) {
   std::mt19937 rng(uint32_t(shape.k * 131 + shape.n * 7 + shape.rows));
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   const size_t in_width = shape.gather ? 2 * shape.k + 3 : shape.k;
@@ -110,20 +108,37 @@ bool Available(sn2_isa isa) {
 
 class PwconvUkernel : public ::testing::TestWithParam<sn2_isa> {};
 
+// Every kernel of the ISA (the plan picks among them by layer width).
 TEST_P(PwconvUkernel, MatchesScalarLoop) {
   if (!sn2_get_pwconv_config(GetParam())) GTEST_SKIP() << "this build has no kernel for the ISA";
   if (!Available(GetParam())) GTEST_SKIP() << "this CPU cannot run " << sn2_isa_name(GetParam());
-  const size_t widths[] = {1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 58, 63, 64, 65, 116, 128};
-  for (size_t n : widths) {
-    for (size_t k : {size_t(1), size_t(3), size_t(29), size_t(116)}) {
-      for (size_t rows : {size_t(1), size_t(3), size_t(4), size_t(7), size_t(9), size_t(15)}) {
-        for (int mode = 0; mode < 6; mode++) {
-          Check(GetParam(), Shape{rows, k, n, (mode & 1) != 0, mode >= 2, mode >= 4});
-          if (HasFatalFailure()) return;
+  size_t count = 0;
+  const sn2_pwconv_config* configs = sn2_get_pwconv_configs(&count);
+  const size_t widths[] = {1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 49, 58, 63, 64, 65, 96, 116, 128};
+  for (size_t c = 0; c < count; c++) {
+    if (configs[c].isa != GetParam()) continue;
+    for (size_t n : widths) {
+      for (size_t k : {size_t(1), size_t(3), size_t(29), size_t(116)}) {
+        for (size_t rows : {size_t(1), size_t(3), size_t(4), size_t(7), size_t(9), size_t(15)}) {
+          for (int mode = 0; mode < 6; mode++) {
+            Check(&configs[c], Shape{rows, k, n, (mode & 1) != 0, mode >= 2, mode >= 4});
+            if (HasFatalFailure()) return;
+          }
         }
       }
     }
   }
+}
+
+TEST(PwconvChoice, FewestPaddedChannelsThenWidestTile) {
+  const sn2_pwconv_config* c58 = sn2_choose_pwconv_config(sn2_isa_avx512f, 58);
+  if (!c58) GTEST_SKIP() << "this build has no AVX-512 kernels";
+  EXPECT_EQ(c58->nr, 32u);                                                   // 64 lanes, not 96
+  EXPECT_EQ(sn2_choose_pwconv_config(sn2_isa_avx512f, 48)->nr, 48u);         // 48, not 64
+  EXPECT_EQ(sn2_choose_pwconv_config(sn2_isa_avx512f, 96)->nr, 48u);         // equal: wider
+  EXPECT_EQ(sn2_choose_pwconv_config(sn2_isa_avx512f, 232)->nr, 48u);        // 240, not 256
+  EXPECT_EQ(sn2_choose_pwconv_config(sn2_isa_avx512f, 1024)->nr, 32u);       // 1024, not 1056
+  EXPECT_EQ(sn2_choose_pwconv_config(sn2_isa_scalar, 58), nullptr);
 }
 
 INSTANTIATE_TEST_SUITE_P(Isa, PwconvUkernel, ::testing::Values(sn2_isa_avx2, sn2_isa_avx512f, sn2_isa_neon),

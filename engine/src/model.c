@@ -79,12 +79,11 @@ static bool prefer_sn2_depthwise(const struct sn2_model* model, const struct sn2
   return c->stride_h == 1 ? out_w >= 14 : c->output_channels <= 88;
 }
 
-// Where sn2's pointwise kernel beats XNNPACK's convolution on contiguous tensors too: on the
-// AVX-512 path its 7x32 tiles were faster on every ShuffleNet shape but the 48-channel one
-// (bench/f32-pwconv.cc, docs/performance.md). Elsewhere XNNPACK serves plain 1x1 convs.
+// Where sn2's pointwise kernels beat XNNPACK's convolution on contiguous tensors too: on the
+// AVX-512 path, every ShuffleNet shape (bench/f32-pwconv.cc, docs/performance.md). Elsewhere
+// XNNPACK serves plain 1x1 convs.
 static bool prefer_sn2_pointwise(const struct sn2_model* model, const struct sn2_node* node) {
-  const struct sn2_conv2d_params* c = &node->params.conv2d;
-  return model->isa == sn2_isa_avx512f && sn2_conv_is_pointwise(c) && c->output_channels != 48;
+  return model->isa == sn2_isa_avx512f && sn2_conv_is_pointwise(&node->params.conv2d);
 }
 
 // Where the taps driver on the same kernel beats XNNPACK's convolution: the 3x3 stride-2 stem
@@ -106,11 +105,11 @@ static const struct sn2_op_backend* choose_backend(const struct sn2_model* model
     if (backend) return backend;
   }
   if (own_kernels && node->type == sn2_op_conv2d && prefer_sn2_pointwise(model, node)) {
-    const struct sn2_op_backend* backend = sn2_pwconv_backend(model->isa);
+    const struct sn2_op_backend* backend = sn2_pwconv_backend(model->isa, node->params.conv2d.output_channels);
     if (backend) return backend;
   }
   if (own_kernels && node->type == sn2_op_conv2d && prefer_sn2_taps(model, node)) {
-    const struct sn2_op_backend* backend = sn2_conv_taps_backend(model->isa);
+    const struct sn2_op_backend* backend = sn2_conv_taps_backend(model->isa, node->params.conv2d.output_channels);
     if (backend) return backend;
   }
   if (plain_access(model, n)) {
@@ -119,7 +118,7 @@ static const struct sn2_op_backend* choose_backend(const struct sn2_model* model
   } else if (own_kernels && node->type == sn2_op_conv2d &&
              sn2_conv_is_pointwise(&node->params.conv2d)) {
     // A 1x1 conv reading or writing a channel view: the gather/scatter kernel of this ISA.
-    const struct sn2_op_backend* backend = sn2_pwconv_backend(model->isa);
+    const struct sn2_op_backend* backend = sn2_pwconv_backend(model->isa, node->params.conv2d.output_channels);
     if (backend) return backend;
   }
   return sn2_reference_backend(node->type);

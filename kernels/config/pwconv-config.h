@@ -15,11 +15,17 @@ struct sn2_pwconv_config {
   sn2_f32_pwconv_ukernel_fn ukernel;
   uint32_t mr, nr;
   enum sn2_isa isa;
-  const char* name;  // "sn2:f32_pwconv_7x32__avx512f"
+  const char* name;       // "sn2:f32_pwconv_7x32__avx512f"
+  const char* taps_name;  // the same kernel under the k x k conv driver
 };
 
-// The kernel for `isa`, or NULL where this build has none (scalar: the reference conv).
+// The default kernel for `isa`, or NULL where this build has none (scalar: the reference conv).
 const struct sn2_pwconv_config* sn2_get_pwconv_config(enum sn2_isa isa);
+// Every kernel this build has (for tests and benchmarks).
+const struct sn2_pwconv_config* sn2_get_pwconv_configs(size_t* count);
+// The kernel of `isa` for n output channels: the fewest padded channels, the widest tile
+// among equals (48 channels: 7x48; 58: 7x32).
+const struct sn2_pwconv_config* sn2_choose_pwconv_config(enum sn2_isa isa, size_t n);
 
 // A whole pointwise conv with `config`'s kernel: blocks of NR output channels outermost (a
 // block's packed weights stay in L1 while every pixel passes), tiles of MR pixels inside; the

@@ -1,6 +1,8 @@
 // The pointwise gather/scatter kernels as an op backend: weights packed per session for the
 // kernel's NR, pixels split over the thread pool in tiles of MR (each tile writes only its own
 // pixels, so results do not depend on the thread count).
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -146,39 +148,44 @@ static void run(const struct sn2_op_context* c, void* state, pthreadpool_t pool)
   sn2_f32_pwconv_run(s->config, &s->problem, pool);
 }
 
-// The kernels this build has, best first per ISA; the backends point at their rows.
+// The kernels this build has, the default first per ISA; the backends point at their rows.
 #if SN2_ARCH_X86
 static const struct sn2_pwconv_config configs[] = {
-    {sn2_f32_pwconv_minmax_ukernel_7x32__avx512f, 7, 32, sn2_isa_avx512f,
-     "sn2:f32_pwconv_7x32__avx512f"},
-    {sn2_f32_pwconv_minmax_ukernel_4x16__avx2, 4, 16, sn2_isa_avx2, "sn2:f32_pwconv_4x16__avx2"},
+    {sn2_f32_pwconv_minmax_ukernel_7x32__avx512f, 7, 32, sn2_isa_avx512f, "sn2:f32_pwconv_7x32__avx512f",
+     "sn2:f32_conv2d_taps_7x32__avx512f"},
+    {sn2_f32_pwconv_minmax_ukernel_7x48__avx512f, 7, 48, sn2_isa_avx512f, "sn2:f32_pwconv_7x48__avx512f",
+     "sn2:f32_conv2d_taps_7x48__avx512f"},
+    {sn2_f32_pwconv_minmax_ukernel_4x16__avx2, 4, 16, sn2_isa_avx2, "sn2:f32_pwconv_4x16__avx2",
+     "sn2:f32_conv2d_taps_4x16__avx2"},
 };
-static const struct sn2_op_backend backends[] = {
-    {"sn2:f32_pwconv_7x32__avx512f", create, run, destroy, &configs[0]},
-    {"sn2:f32_pwconv_4x16__avx2", create, run, destroy, &configs[1]},
-};
-static const struct sn2_op_backend taps_backends[] = {
-    {"sn2:f32_conv2d_taps_7x32__avx512f", sn2_conv_taps_create, sn2_conv_taps_run, sn2_conv_taps_destroy, &configs[0]},
-    {"sn2:f32_conv2d_taps_4x16__avx2", sn2_conv_taps_create, sn2_conv_taps_run, sn2_conv_taps_destroy, &configs[1]},
-};
-#define CONFIG_COUNT (sizeof configs / sizeof configs[0])
 #elif SN2_ARCH_ARM64
 static const struct sn2_pwconv_config configs[] = {
-    {sn2_f32_pwconv_minmax_ukernel_4x16__neon, 4, 16, sn2_isa_neon, "sn2:f32_pwconv_4x16__neon"},
+    {sn2_f32_pwconv_minmax_ukernel_4x16__neon, 4, 16, sn2_isa_neon, "sn2:f32_pwconv_4x16__neon",
+     "sn2:f32_conv2d_taps_4x16__neon"},
 };
-static const struct sn2_op_backend backends[] = {
-    {"sn2:f32_pwconv_4x16__neon", create, run, destroy, &configs[0]},
-};
-static const struct sn2_op_backend taps_backends[] = {
-    {"sn2:f32_conv2d_taps_4x16__neon", sn2_conv_taps_create, sn2_conv_taps_run, sn2_conv_taps_destroy, &configs[0]},
-};
+#endif
+#if SN2_ARCH_X86 || SN2_ARCH_ARM64
+#define HAVE_CONFIGS 1
 #define CONFIG_COUNT (sizeof configs / sizeof configs[0])
+static struct sn2_op_backend backends[CONFIG_COUNT], taps_backends[CONFIG_COUNT];
+static pthread_once_t backends_once = PTHREAD_ONCE_INIT;
+static void init_backends(void) {
+  for (size_t i = 0; i < CONFIG_COUNT; i++) {
+    backends[i] = (struct sn2_op_backend){configs[i].name, create, run, destroy, &configs[i]};
+    taps_backends[i] = (struct sn2_op_backend){configs[i].taps_name, sn2_conv_taps_create, sn2_conv_taps_run,
+                                               sn2_conv_taps_destroy, &configs[i]};
+  }
+}
 #else
+#define HAVE_CONFIGS 0
 static const struct sn2_pwconv_config* const configs = NULL;
-static const struct sn2_op_backend* const backends = NULL;
-static const struct sn2_op_backend* const taps_backends = NULL;
 #define CONFIG_COUNT 0
 #endif
+
+const struct sn2_pwconv_config* sn2_get_pwconv_configs(size_t* count) {
+  *count = CONFIG_COUNT;
+  return configs;
+}
 
 const struct sn2_pwconv_config* sn2_get_pwconv_config(enum sn2_isa isa) {
   for (size_t i = 0; i < CONFIG_COUNT; i++) {
@@ -187,16 +194,43 @@ const struct sn2_pwconv_config* sn2_get_pwconv_config(enum sn2_isa isa) {
   return NULL;
 }
 
-const struct sn2_op_backend* sn2_pwconv_backend(enum sn2_isa isa) {
+// The fewest padded output channels (lanes computed for nothing), the widest tile among equals.
+static size_t choose(enum sn2_isa isa, size_t n) {
+  size_t best = CONFIG_COUNT;
   for (size_t i = 0; i < CONFIG_COUNT; i++) {
-    if (configs[i].isa == isa) return &backends[i];
+    if (configs[i].isa != isa) continue;
+    const size_t padded = (n + configs[i].nr - 1) / configs[i].nr * configs[i].nr;
+    const size_t best_padded = best < CONFIG_COUNT ? (n + configs[best].nr - 1) / configs[best].nr * configs[best].nr : SIZE_MAX;
+    if (padded < best_padded || (padded == best_padded && configs[i].nr > configs[best].nr)) best = i;
   }
-  return NULL;
+  return best;
 }
 
-const struct sn2_op_backend* sn2_conv_taps_backend(enum sn2_isa isa) {
-  for (size_t i = 0; i < CONFIG_COUNT; i++) {
-    if (configs[i].isa == isa) return &taps_backends[i];
-  }
+const struct sn2_pwconv_config* sn2_choose_pwconv_config(enum sn2_isa isa, size_t n) {
+  const size_t i = choose(isa, n);
+  return i < CONFIG_COUNT ? &configs[i] : NULL;
+}
+
+const struct sn2_op_backend* sn2_pwconv_backend(enum sn2_isa isa, size_t output_channels) {
+#if HAVE_CONFIGS
+  const size_t i = choose(isa, output_channels);
+  if (i == CONFIG_COUNT) return NULL;
+  pthread_once(&backends_once, init_backends);
+  return &backends[i];
+#else
+  (void)isa, (void)output_channels;
   return NULL;
+#endif
+}
+
+const struct sn2_op_backend* sn2_conv_taps_backend(enum sn2_isa isa, size_t output_channels) {
+#if HAVE_CONFIGS
+  const size_t i = choose(isa, output_channels);
+  if (i == CONFIG_COUNT) return NULL;
+  pthread_once(&backends_once, init_backends);
+  return &taps_backends[i];
+#else
+  (void)isa, (void)output_channels;
+  return NULL;
+#endif
 }

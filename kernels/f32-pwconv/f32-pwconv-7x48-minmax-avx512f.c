@@ -1,0 +1,84 @@
+// 7 pixels x 48 output channels per step: 21 zmm accumulators, three weight vectors and one
+// broadcast per input channel (21 FMAs per 10 loads against 14 per 9 for 7x32). Chosen where
+// it pads the output channels no more than 7x32 does (48, 88, 96, 176, 232 channels:
+// sn2_choose_pwconv_config); measured per shape in docs/performance.md.
+#include <immintrin.h>
+
+#include "kernels/f32-pwconv/pwconv.h"
+
+// Lanes [lo, hi) of a 16-lane vector.
+static __mmask16 lane_mask(int lo, int hi) {
+  lo = lo < 0 ? 0 : lo;
+  hi = hi > 16 ? 16 : hi;
+  return hi <= lo ? 0 : (__mmask16)(((1u << (hi - lo)) - 1u) << lo);
+}
+
+void sn2_f32_pwconv_minmax_ukernel_7x48__avx512f(
+    size_t rows, size_t k, size_t n, const float* const* input_rows, const uint32_t* input_slots,
+    const float* packed, float* const* output_rows, const struct sn2_pwconv_run* runs,
+    size_t run_count, const void* prefetch, const struct sn2_f32_minmax_params* params) {
+  (void)rows;  // tail rows repeat the last pixel: they recompute and rewrite its own values
+  (void)n;     // the runs say which channels are stored
+  const float* i0 = input_rows[0];
+  const float* i1 = input_rows[1];
+  const float* i2 = input_rows[2];
+  const float* i3 = input_rows[3];
+  const float* i4 = input_rows[4];
+  const float* i5 = input_rows[5];
+  const float* i6 = input_rows[6];
+  const float* w = packed;
+  __m512 a00 = _mm512_loadu_ps(w), a01 = _mm512_loadu_ps(w + 16), a02 = _mm512_loadu_ps(w + 32);
+  __m512 a10 = a00, a11 = a01, a12 = a02, a20 = a00, a21 = a01, a22 = a02;
+  __m512 a30 = a00, a31 = a01, a32 = a02, a40 = a00, a41 = a01, a42 = a02;
+  __m512 a50 = a00, a51 = a01, a52 = a02, a60 = a00, a61 = a01, a62 = a02;
+  w += 48;
+  // A prefetch never faults, so the NULL case costs nothing but a dead line request.
+  const char* line = prefetch ? (const char*)prefetch : (const char*)packed;
+  const size_t line_step = prefetch ? 64 : 0;
+  for (size_t q = 0; q < k; q++, w += 48, line += line_step) {
+    _mm_prefetch(line, _MM_HINT_T1);
+    const uint32_t s = input_slots[q];
+    const __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16), w2 = _mm512_loadu_ps(w + 32);
+    __m512 x = _mm512_set1_ps(i0[s]);
+    a00 = _mm512_fmadd_ps(x, w0, a00), a01 = _mm512_fmadd_ps(x, w1, a01), a02 = _mm512_fmadd_ps(x, w2, a02);
+    x = _mm512_set1_ps(i1[s]);
+    a10 = _mm512_fmadd_ps(x, w0, a10), a11 = _mm512_fmadd_ps(x, w1, a11), a12 = _mm512_fmadd_ps(x, w2, a12);
+    x = _mm512_set1_ps(i2[s]);
+    a20 = _mm512_fmadd_ps(x, w0, a20), a21 = _mm512_fmadd_ps(x, w1, a21), a22 = _mm512_fmadd_ps(x, w2, a22);
+    x = _mm512_set1_ps(i3[s]);
+    a30 = _mm512_fmadd_ps(x, w0, a30), a31 = _mm512_fmadd_ps(x, w1, a31), a32 = _mm512_fmadd_ps(x, w2, a32);
+    x = _mm512_set1_ps(i4[s]);
+    a40 = _mm512_fmadd_ps(x, w0, a40), a41 = _mm512_fmadd_ps(x, w1, a41), a42 = _mm512_fmadd_ps(x, w2, a42);
+    x = _mm512_set1_ps(i5[s]);
+    a50 = _mm512_fmadd_ps(x, w0, a50), a51 = _mm512_fmadd_ps(x, w1, a51), a52 = _mm512_fmadd_ps(x, w2, a52);
+    x = _mm512_set1_ps(i6[s]);
+    a60 = _mm512_fmadd_ps(x, w0, a60), a61 = _mm512_fmadd_ps(x, w1, a61), a62 = _mm512_fmadd_ps(x, w2, a62);
+  }
+  const __m512 vmin = _mm512_set1_ps(params->min), vmax = _mm512_set1_ps(params->max);
+#define SN2_CLAMP(a) a = _mm512_min_ps(_mm512_max_ps(a, vmin), vmax)
+  SN2_CLAMP(a00), SN2_CLAMP(a01), SN2_CLAMP(a02), SN2_CLAMP(a10), SN2_CLAMP(a11), SN2_CLAMP(a12);
+  SN2_CLAMP(a20), SN2_CLAMP(a21), SN2_CLAMP(a22), SN2_CLAMP(a30), SN2_CLAMP(a31), SN2_CLAMP(a32);
+  SN2_CLAMP(a40), SN2_CLAMP(a41), SN2_CLAMP(a42), SN2_CLAMP(a50), SN2_CLAMP(a51), SN2_CLAMP(a52);
+  SN2_CLAMP(a60), SN2_CLAMP(a61), SN2_CLAMP(a62);
+#undef SN2_CLAMP
+  // Each run is stored from the three vectors, shifted so that its first channel lands on its
+  // offset; lanes outside the run are masked off (masked lanes are never accessed).
+  for (size_t i = 0; i < run_count; i++) {
+    const int begin = (int)runs[i].begin, end = (int)runs[i].end;
+    const __mmask16 m0 = lane_mask(begin, end), m1 = lane_mask(begin - 16, end - 16);
+    const __mmask16 m2 = lane_mask(begin - 32, end - 32);
+    const ptrdiff_t shift = (ptrdiff_t)runs[i].offset - begin;
+#define SN2_STORE_ROW(r, a0, a1, a2)                              \
+  _mm512_mask_storeu_ps(output_rows[r] + shift, m0, a0);          \
+  _mm512_mask_storeu_ps(output_rows[r] + shift + 16, m1, a1);     \
+  _mm512_mask_storeu_ps(output_rows[r] + shift + 32, m2, a2)
+    SN2_STORE_ROW(0, a00, a01, a02);
+    SN2_STORE_ROW(1, a10, a11, a12);
+    SN2_STORE_ROW(2, a20, a21, a22);
+    SN2_STORE_ROW(3, a30, a31, a32);
+    SN2_STORE_ROW(4, a40, a41, a42);
+    SN2_STORE_ROW(5, a50, a51, a52);
+    SN2_STORE_ROW(6, a60, a61, a62);
+#undef SN2_STORE_ROW
+  }
+}
