@@ -70,13 +70,12 @@ static bool dense_access(const struct sn2_model* model, uint32_t n) {
 }
 
 // Where sn2's depthwise 3x3 kernel beats XNNPACK's, as measured by bench/f32-dwconv2d.cc on
-// the AVX-512 path (docs/performance.md): stride 1 along rows of 14 or more, stride 2 up to 88
-// channels. Elsewhere, and on the AVX2 path (its kernel has no multi-pixel groups yet), XNNPACK.
+// the AVX-512 path (docs/performance.md): every stride-1 shape, stride 2 up to 88 channels.
+// Elsewhere, and on the AVX2 path (its kernel has no multi-pixel groups yet), XNNPACK.
 static bool prefer_sn2_depthwise(const struct sn2_model* model, const struct sn2_node* node) {
   const struct sn2_conv2d_params* c = &node->params.conv2d;
   if (model->isa != sn2_isa_avx512f || !sn2_dwconv2d_supports(c)) return false;
-  const uint32_t out_w = model->graph->values[node->outputs[0]].dims[3];
-  return c->stride_h == 1 ? out_w >= 14 : c->output_channels <= 88;
+  return c->stride_h == 1 || c->output_channels <= 88;
 }
 
 // Where sn2's pointwise kernels beat XNNPACK's convolution on contiguous tensors too: on the

@@ -10,6 +10,7 @@
 #include "kernels/backend.h"
 #include "kernels/config/pwconv-config.h"
 #include "kernels/f32-pwconv/conv-taps.h"
+#include "kernels/parallel.h"
 
 struct pwconv_state {
   const struct sn2_pwconv_config* config;
@@ -61,22 +62,7 @@ static void run_chunk(void* context, size_t chunk) {
   }
 }
 
-// Items per chunk for `items` over `threads`, between one and four chunks per thread: the
-// split whose busiest thread has the fewest items (28 tiles on 2 threads: 4 chunks of 7, not
-// 7 chunks of 4), the most chunks among equals.
-static size_t balanced_chunk(size_t items, size_t threads) {
-  if (threads <= 1) return items;
-  size_t best = items, best_load = SIZE_MAX;
-  for (size_t chunks = threads; chunks <= 4 * threads; chunks++) {
-    const size_t per_chunk = (items + chunks - 1) / chunks;
-    const size_t actual = (items + per_chunk - 1) / per_chunk;
-    const size_t load = (actual + threads - 1) / threads * per_chunk;
-    if (load <= best_load) best = per_chunk, best_load = load;
-  }
-  return best;
-}
-
-// How threads share the work: chunks of balanced size (balanced_chunk). Large images
+// How threads share the work: chunks of balanced size (kernels/parallel.h). Large images
 // are split by pixels: splitting by channels would have both threads write the same pixels'
 // cache lines. Small ones (ShuffleNet's 7x7 stage: 7 tiles, weight-bound) are split by
 // channel blocks, so that each core streams only its share of the weights; the threads
@@ -87,7 +73,7 @@ void sn2_f32_pwconv_run(const struct sn2_pwconv_config* config,
   struct pwconv_task task = {config, problem, (problem->n + config->nr - 1) / config->nr,
                              (problem->pixels + config->mr - 1) / config->mr, 0, 0, 0};
   const bool by_blocks = threads > 1 && task.tiles < 4 * threads && task.blocks >= task.tiles;
-  const size_t per_chunk = balanced_chunk(by_blocks ? task.blocks : task.tiles, threads);
+  const size_t per_chunk = sn2_balanced_chunk(by_blocks ? task.blocks : task.tiles, threads);
   task.blocks_per_chunk = by_blocks ? per_chunk : task.blocks;
   task.tiles_per_chunk = by_blocks ? task.tiles : per_chunk;
   task.tile_chunks = (task.tiles + task.tiles_per_chunk - 1) / task.tiles_per_chunk;
