@@ -53,6 +53,11 @@ const struct sn2_op_backend* sn2_pwconv_backend(enum sn2_isa isa, size_t output_
 // this build has none.
 const struct sn2_op_backend* sn2_conv_taps_backend(enum sn2_isa isa, size_t output_channels);
 
+// True for the k x k conv backends: they read their input through the tensor's strides and
+// channel slots whatever they are, so the plan may hand them the caller's N, C, H, W image as is
+// (pixel stride 1, a plane per channel).
+bool sn2_conv_taps_reads_planar_input(const struct sn2_op_backend* backend);
+
 // The depthwise 3x3 backend for an ISA path, or NULL where this build has none.
 const struct sn2_op_backend* sn2_dwconv2d_backend(enum sn2_isa isa);
 

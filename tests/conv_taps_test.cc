@@ -1,8 +1,9 @@
 // The k x k convolution driver on the pointwise micro-kernels (kernels/f32-pwconv/
 // conv-taps-backend.c) against the reference executor: windows that cross the padding on
-// every side, images with no interior at all, strides, odd sizes, batches, fused ReLU, and
-// 1 vs 2 threads bit for bit. Runs where the plan picks the driver (the AVX-512 path); the
-// micro-kernels themselves are tested on every path in f32_pwconv_test.
+// every side, images with no interior at all, strides, odd sizes, batches, fused ReLU, 1 vs 2
+// threads bit for bit, the input read in the caller's N, C, H, W layout. Runs where the plan
+// picks the driver (the AVX-512 path); the micro-kernels are tested on every path in
+// f32_pwconv_test.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -51,6 +52,9 @@ TEST_P(ConvTaps, MatchesReference) {
   sn2_op_info op{};
   ASSERT_EQ(sn2_model_get_op_info(model.get(), 0, &op), sn2_status_success);
   ASSERT_EQ(std::string(op.kernel).rfind("sn2:f32_conv2d_taps_7x", 0), 0u) << op.kernel;
+  // Its only reader takes any strides: the input stays in the caller's N, C, H, W planes.
+  EXPECT_TRUE(model->planar_input);
+  EXPECT_FALSE(reference->planar_input);
   const auto input = PatternInput(size_t(t.n) * t.c * t.h * t.w, t.h * 31 + t.c);
   const auto expected = RunModel(reference.get(), input);
   const auto one = RunModel(model.get(), input, 1);

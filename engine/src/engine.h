@@ -26,6 +26,9 @@ struct sn2_model {
   uint32_t op_count;
   size_t* value_offsets;  // bytes into the arena, per graph value (of its root's buffer)
   struct sn2_channel_views views;
+  // The input stays in the caller's N, C, H, W layout (its only reader takes any strides): the
+  // input transfer is a copy instead of a transposition.
+  bool planar_input;
   struct sn2_plan_stats stats;
 };
 

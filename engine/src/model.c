@@ -123,6 +123,28 @@ static const struct sn2_op_backend* choose_backend(const struct sn2_model* model
   return sn2_reference_backend(node->type);
 }
 
+// True if the graph input can stay N, C, H, W: a plain rank-4 feature map whose one reader
+// (the stem) reads any strides.
+static bool plan_planar_input(const struct sn2_model* model) {
+  const struct sn2_graph* g = model->graph;
+  const uint32_t x = g->input;
+  const struct sn2_value* value = &g->values[x];
+  if (value->rank != 4 || model->views.input_alias != SN2_INVALID_ID || model->views.root[x] != x ||
+      model->views.width[x] != value->dims[1]) {
+    return false;
+  }
+  const uint32_t* slots = model->views.slots[x];
+  if (slots && (!sn2_slots_contiguous(slots, value->dims[1]) || slots[0] != 0)) return false;
+  uint32_t readers = 0, reader = 0;
+  for (uint32_t n = 0; n < g->node_count; n++) {
+    for (uint32_t i = 0; i < g->nodes[n].input_count; i++) {
+      if (g->nodes[n].inputs[i] == x) readers++, reader = n;
+    }
+  }
+  return readers == 1 && g->nodes[reader].inputs[0] == x && model->views.read_offset[reader] == UINT32_MAX &&
+         sn2_conv_taps_reads_planar_input(model->ops[reader].backend);
+}
+
 // One buffer per root (a value that owns storage), alive while any value inside it is.
 static enum sn2_status plan_memory(struct sn2_model* model) {
   const struct sn2_graph* graph = model->graph;
@@ -247,6 +269,7 @@ enum sn2_status sn2_model_create_from_graph(struct sn2_graph* graph,
     model->stats.weight_bytes += sn2_node_weight_elements(node) * sizeof(float);
   }
   model->stats.op_count = model->op_count;
+  model->planar_input = plan_planar_input(model);
   status = plan_memory(model);
   if (status != sn2_status_success) goto error;
   *model_out = model;

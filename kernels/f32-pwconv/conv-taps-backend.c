@@ -18,7 +18,8 @@ struct taps_state {
   const float* input;
   float* output;
   size_t k, n, blocks;
-  size_t in_h, in_w, in_pixel_stride, out_h, out_w, out_pixel_stride;
+  size_t in_h, in_w, out_h, out_w, out_pixel_stride;
+  size_t in_image_stride, in_row_stride, in_pixel_stride;  // NHWC, or the caller's planes
   size_t oy0, oy1, ox0, ox1;  // the interior: every tap of these pixels is inside the image
   size_t row_tiles;           // tiles per interior output row
   size_t interior_tiles;
@@ -92,7 +93,7 @@ static void interior_tile(void* context, size_t tile, size_t block) {
   for (size_t r = 0; r < mr; r++) {
     const size_t ox = first + (r < rows ? r : rows - 1);
     const ptrdiff_t ix = window_start(ox, s->conv->stride_w, s->conv->pad_left);
-    inputs[r] = s->input + ((image * s->in_h + (size_t)iy) * s->in_w + (size_t)ix) * s->in_pixel_stride;
+    inputs[r] = s->input + image * s->in_image_stride + (size_t)iy * s->in_row_stride + (size_t)ix * s->in_pixel_stride;
     outputs[r] = s->output + ((image * s->out_h + oy) * s->out_w + ox) * s->out_pixel_stride;
   }
   call_kernel(s, block, tile, s->interior_tiles, rows, inputs, s->tap_slots, outputs);
@@ -125,8 +126,8 @@ static void gather_patches(const struct taps_state* s) {
       for (uint32_t kx = 0; kx < c->kernel_w; kx++) {
         const ptrdiff_t ix = window_start(ox, c->stride_w, c->pad_left) + (ptrdiff_t)(kx * c->dilation_w);
         const bool inside = iy >= 0 && iy < (ptrdiff_t)s->in_h && ix >= 0 && ix < (ptrdiff_t)s->in_w;
-        const float* pixel = inside ? s->input + ((image * s->in_h + (size_t)iy) * s->in_w + (size_t)ix) *
-                                                     s->in_pixel_stride
+        const float* pixel = inside ? s->input + image * s->in_image_stride + (size_t)iy * s->in_row_stride +
+                                          (size_t)ix * s->in_pixel_stride
                                     : NULL;
         for (size_t ch = 0; ch < channels; ch++) *patch++ = pixel ? pixel[s->in_slots[ch]] : 0.0f;
       }
@@ -148,7 +149,9 @@ enum sn2_status sn2_conv_taps_create(const struct sn2_op_context* ctx, pthreadpo
   s->k = (size_t)c->kernel_h * c->kernel_w * c->input_channels;
   s->n = c->output_channels;
   s->blocks = (s->n + s->config->nr - 1) / s->config->nr;
-  s->in_h = in->shape.h, s->in_w = in->shape.w, s->in_pixel_stride = in->pixel_stride;
+  s->in_h = in->shape.h, s->in_w = in->shape.w;
+  s->in_image_stride = (size_t)in->strides[0], s->in_row_stride = (size_t)in->strides[2];
+  s->in_pixel_stride = (size_t)in->strides[3];
   s->out_h = out->shape.h, s->out_w = out->shape.w, s->out_pixel_stride = out->pixel_stride;
   s->params = (struct sn2_f32_minmax_params){c->output_min, c->output_max};
   interior(s->out_h, s->in_h, c->kernel_h, c->stride_h, c->dilation_h, c->pad_top, &s->oy0, &s->oy1);
@@ -178,8 +181,8 @@ enum sn2_status sn2_conv_taps_create(const struct sn2_op_context* ctx, pthreadpo
   for (uint32_t ky = 0, q = 0; ky < c->kernel_h; ky++)
     for (uint32_t kx = 0; kx < c->kernel_w; kx++)
       for (uint32_t ch = 0; ch < c->input_channels; ch++, q++) {
-        s->tap_slots[q] = (uint32_t)(((size_t)ky * c->dilation_h * s->in_w + (size_t)kx * c->dilation_w) *
-                                         s->in_pixel_stride + s->in_slots[ch]);
+        s->tap_slots[q] = (uint32_t)((size_t)ky * c->dilation_h * s->in_row_stride +
+                                     (size_t)kx * c->dilation_w * s->in_pixel_stride + s->in_slots[ch]);
         s->patch_slots[q] = q;
       }
   size_t e = 0;

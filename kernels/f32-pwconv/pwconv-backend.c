@@ -220,3 +220,7 @@ const struct sn2_op_backend* sn2_conv_taps_backend(enum sn2_isa isa, size_t outp
   return NULL;
 #endif
 }
+
+bool sn2_conv_taps_reads_planar_input(const struct sn2_op_backend* backend) {
+  return backend && backend->create == sn2_conv_taps_create;
+}
