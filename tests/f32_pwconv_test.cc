@@ -22,6 +22,13 @@ struct Shape {
 
 constexpr float kCanary = -7777.0f;
 
+const void* PrefetchShare(const float* packed, size_t k, size_t n, size_t nr, size_t block, size_t tile,
+                          size_t tiles) {
+  size_t share = 0;
+  const char* plan = sn2_f32_pwconv_prefetch_plan(packed, k, n, nr, block, tiles, &share);
+  return sn2_f32_pwconv_prefetch_share(plan, share, k, nr, tile);
+}
+
 void Check(const sn2_pwconv_config* config, const Shape& shape) {
   std::mt19937 rng(uint32_t(shape.k * 131 + shape.n * 7 + shape.rows));
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
@@ -76,8 +83,8 @@ void Check(const sn2_pwconv_config* config, const Shape& shape) {
       config->ukernel(rows, shape.k, std::min<size_t>(config->nr, shape.n - b * config->nr), in_rows.data(),
                       in_slots.data(), packed.data() + b * config->nr * (shape.k + 1), out_rows.data(),
                       runs.data() + block_first[b], block_first[b + 1] - block_first[b],
-                      sn2_f32_pwconv_prefetch_share(packed.data(), shape.k, config->nr, blocks, b, first / config->mr,
-                                                    (shape.rows + config->mr - 1) / config->mr),
+                      PrefetchShare(packed.data(), shape.k, shape.n, config->nr, b, first / config->mr,
+                                    (shape.rows + config->mr - 1) / config->mr),
                       &params);
     }
   }

@@ -69,34 +69,39 @@ static void interior(size_t out, size_t size, uint32_t kernel, uint32_t stride, 
   }
 }
 
-static void call_kernel(const struct taps_state* s, size_t block, size_t tile, size_t tiles, size_t rows,
-                        const float* const* inputs, const uint32_t* slots, float* const* outputs) {
+static void call_kernel(const struct taps_state* s, size_t block, size_t rows, const float* const* inputs,
+                        const uint32_t* slots, float* const* outputs, const void* prefetch) {
   const size_t nr = s->config->nr, channel = block * nr;
   const uint32_t run = s->block_first[block];
   s->config->ukernel(rows, s->k, s->n - channel < nr ? s->n - channel : nr, inputs, slots,
                      s->packed + block * nr * (s->k + 1), outputs, s->runs + run,
-                     s->block_first[block + 1] - run,
-                     sn2_f32_pwconv_prefetch_share(s->packed, s->k, nr, s->blocks, block, tile, tiles), &s->params);
+                     s->block_first[block + 1] - run, prefetch, &s->params);
 }
 
-static void interior_tile(void* context, size_t tile, size_t block) {
+// One interior output row: its tiles of MR pixels for every block, blocks outermost.
+static void interior_row(void* context, size_t row) {
   const struct taps_state* s = context;
-  const size_t mr = s->config->mr;
-  const size_t rows_per_image = s->oy1 - s->oy0;
-  const size_t row = tile / s->row_tiles, image = row / rows_per_image;
-  const size_t oy = s->oy0 + row % rows_per_image;
-  const size_t first = s->ox0 + (tile % s->row_tiles) * mr;
-  const size_t rows = s->ox1 - first < mr ? s->ox1 - first : mr;
-  const float* inputs[SN2_PWCONV_MAX_MR];
-  float* outputs[SN2_PWCONV_MAX_MR];
-  const ptrdiff_t iy = window_start(oy, s->conv->stride_h, s->conv->pad_top);
-  for (size_t r = 0; r < mr; r++) {
-    const size_t ox = first + (r < rows ? r : rows - 1);
-    const ptrdiff_t ix = window_start(ox, s->conv->stride_w, s->conv->pad_left);
-    inputs[r] = s->input + image * s->in_image_stride + (size_t)iy * s->in_row_stride + (size_t)ix * s->in_pixel_stride;
-    outputs[r] = s->output + ((image * s->out_h + oy) * s->out_w + ox) * s->out_pixel_stride;
+  const size_t mr = s->config->mr, nr = s->config->nr, rows_per_image = s->oy1 - s->oy0;
+  const size_t image = row / rows_per_image, oy = s->oy0 + row % rows_per_image;
+  const float* row_input = s->input + image * s->in_image_stride +
+                           (size_t)window_start(oy, s->conv->stride_h, s->conv->pad_top) * s->in_row_stride;
+  float* row_output = s->output + (image * s->out_h + oy) * s->out_w * s->out_pixel_stride;
+  for (size_t block = 0; block < s->blocks; block++) {
+    size_t share = 0;
+    const char* plan = sn2_f32_pwconv_prefetch_plan(s->packed, s->k, s->n, nr, block, s->row_tiles, &share);
+    for (size_t tile = 0; tile < s->row_tiles; tile++) {
+      const size_t first = s->ox0 + tile * mr, rows = s->ox1 - first < mr ? s->ox1 - first : mr;
+      const float* inputs[SN2_PWCONV_MAX_MR];
+      float* outputs[SN2_PWCONV_MAX_MR];
+      for (size_t r = 0; r < mr; r++) {
+        const size_t ox = first + (r < rows ? r : rows - 1);
+        inputs[r] = row_input + (size_t)window_start(ox, s->conv->stride_w, s->conv->pad_left) * s->in_pixel_stride;
+        outputs[r] = row_output + ox * s->out_pixel_stride;
+      }
+      call_kernel(s, block, rows, inputs, s->tap_slots, outputs,
+                  sn2_f32_pwconv_prefetch_share(plan, share, s->k, nr, tile));
+    }
   }
-  call_kernel(s, block, tile, s->interior_tiles, rows, inputs, s->tap_slots, outputs);
 }
 
 static void edge_tile(void* context, size_t tile, size_t block) {
@@ -110,7 +115,7 @@ static void edge_tile(void* context, size_t tile, size_t block) {
     inputs[r] = s->patches + e * s->k;
     outputs[r] = s->output + (size_t)s->edges[e] * s->out_pixel_stride;
   }
-  call_kernel(s, block, tile, (s->edge_count + mr - 1) / mr, rows, inputs, s->patch_slots, outputs);
+  call_kernel(s, block, rows, inputs, s->patch_slots, outputs, NULL);
 }
 
 // The taps of every edge pixel, zeros where the window is in the padding.
@@ -200,9 +205,10 @@ void sn2_conv_taps_run(const struct sn2_op_context* ctx, void* state, pthreadpoo
   (void)ctx;
   const struct taps_state* s = state;
   gather_patches(s);
-  // Threads take tiles of pixels, never channel blocks (which would share output cache lines).
-  // Debian's pthreadpool divides by the range: an empty one must not reach it.
-  if (s->interior_tiles) pthreadpool_parallelize_2d(pool, interior_tile, (void*)s, s->interior_tiles, s->blocks, 0);
+  // Threads take rows or tiles of pixels, never channel blocks (which would share output cache
+  // lines). Debian's pthreadpool divides by the range: an empty one must not reach it.
+  const size_t interior_rows = s->row_tiles ? s->interior_tiles / s->row_tiles : 0;
+  if (interior_rows) pthreadpool_parallelize_1d(pool, interior_row, (void*)s, interior_rows, 0);
   const size_t edge_tiles = (s->edge_count + s->config->mr - 1) / s->config->mr;
   if (edge_tiles) pthreadpool_parallelize_2d(pool, edge_tile, (void*)s, edge_tiles, s->blocks, 0);
 }

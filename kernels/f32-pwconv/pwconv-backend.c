@@ -28,9 +28,9 @@ struct pwconv_task {
   size_t blocks_per_chunk, tiles_per_chunk, tile_chunks;
 };
 
-// One block of NR output channels for one tile of MR pixels; `share` of `shares` is this tile's
-// part in prefetching the next block's weights.
-static void run_block_tile(const struct pwconv_task* t, size_t block, size_t tile, size_t share, size_t shares) {
+// One block of NR output channels for one tile of MR pixels; `prefetch`: this tile's share of
+// the next block's weights.
+static void run_block_tile(const struct pwconv_task* t, size_t block, size_t tile, const void* prefetch) {
   const struct sn2_pwconv_problem* p = t->p;
   const size_t mr = t->config->mr, nr = t->config->nr;
   const size_t first = tile * mr, rows = p->pixels - first < mr ? p->pixels - first : mr;
@@ -44,21 +44,25 @@ static void run_block_tile(const struct pwconv_task* t, size_t block, size_t til
   }
   const uint32_t run = p->block_first[block];
   t->config->ukernel(rows, p->k, count, inputs, p->input_slots, p->packed + block * nr * (p->k + 1),
-                     outputs, p->runs + run, p->block_first[block + 1] - run,
-                     sn2_f32_pwconv_prefetch_share(p->packed, p->k, nr, t->blocks, block, share, shares),
-                     &p->params);
+                     outputs, p->runs + run, p->block_first[block + 1] - run, prefetch, &p->params);
 }
 
 // A chunk: consecutive blocks x consecutive tiles, blocks outermost (a block's packed weights
-// stay in L1 while the chunk's pixels pass).
+// stay in L1 while the chunk's pixels pass; the chunk's tiles share prefetching the next one's).
 static void run_chunk(void* context, size_t chunk) {
   const struct pwconv_task* t = context;
+  const struct sn2_pwconv_problem* p = t->p;
+  const size_t nr = t->config->nr;
   const size_t first_block = chunk / t->tile_chunks * t->blocks_per_chunk;
   const size_t first = chunk % t->tile_chunks * t->tiles_per_chunk;
   const size_t last_block = first_block + t->blocks_per_chunk < t->blocks ? first_block + t->blocks_per_chunk : t->blocks;
   const size_t last = first + t->tiles_per_chunk < t->tiles ? first + t->tiles_per_chunk : t->tiles;
   for (size_t block = first_block; block < last_block; block++) {
-    for (size_t tile = first; tile < last; tile++) run_block_tile(t, block, tile, tile - first, last - first);
+    size_t share = 0;
+    const char* plan = sn2_f32_pwconv_prefetch_plan(p->packed, p->k, p->n, nr, block, last - first, &share);
+    for (size_t tile = first; tile < last; tile++) {
+      run_block_tile(t, block, tile, sn2_f32_pwconv_prefetch_share(plan, share, p->k, nr, tile - first));
+    }
   }
 }
 

@@ -42,11 +42,17 @@ size_t sn2_f32_pwconv_make_runs(size_t n, size_t nr, const uint32_t* slots,
   return count;
 }
 
-const void* sn2_f32_pwconv_prefetch_share(const float* packed, size_t k, size_t nr, size_t blocks,
-                                          size_t block, size_t tile, size_t tiles) {
-  if (block + 1 >= blocks) return NULL;
-  const size_t lines = (nr * (k + 1) * sizeof(float) + 63) / 64;
-  const size_t share = (lines + tiles - 1) / tiles, first = tile * share;
-  if (first >= lines) return NULL;
-  return (const char*)(packed + (block + 1) * nr * (k + 1)) + first * 64;
+const char* sn2_f32_pwconv_prefetch_plan(const float* packed, size_t k, size_t n, size_t nr, size_t block,
+                                        size_t tiles, size_t* share_bytes) {
+  const size_t blocks = (n + nr - 1) / nr, panel = nr * (k + 1) * sizeof(float);
+  *share_bytes = 0;
+  if (block + 1 >= blocks || blocks * panel < SN2_PWCONV_PREFETCH_MIN_BYTES || tiles == 0) return NULL;
+  const size_t lines = (panel + 63) / 64;
+  *share_bytes = (lines + tiles - 1) / tiles * 64;
+  return (const char*)(packed + (block + 1) * nr * (k + 1));
+}
+
+const void* sn2_f32_pwconv_prefetch_share(const char* plan, size_t share_bytes, size_t k, size_t nr, size_t tile) {
+  const size_t offset = tile * share_bytes;
+  return plan && offset < nr * (k + 1) * sizeof(float) ? plan + offset : NULL;
 }

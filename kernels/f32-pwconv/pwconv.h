@@ -51,11 +51,13 @@ void sn2_f32_pwconv_pack(size_t k, size_t n, size_t nr, const float* weights, co
 size_t sn2_f32_pwconv_make_runs(size_t n, size_t nr, const uint32_t* slots,
                                 struct sn2_pwconv_run* runs, uint32_t* block_first);
 
-// Tile `tile` of `tiles`' share of block `block + 1`'s packed weights, for the kernel's
-// `prefetch`: the tiles of a block together bring the next block's weights in. NULL after the
-// last block.
-const void* sn2_f32_pwconv_prefetch_share(const float* packed, size_t k, size_t nr, size_t blocks,
-                                          size_t block, size_t tile, size_t tiles);
+// Where the tiles of block `block` prefetch the next block's weights: tile i's share starts at
+// sn2_f32_pwconv_prefetch_share(plan, share_bytes, k, nr, i). NULL after the last block, and
+// for layers whose packed weights stay in cache anyway (under SN2_PWCONV_PREFETCH_MIN_BYTES).
+#define SN2_PWCONV_PREFETCH_MIN_BYTES (64 * 1024)
+const char* sn2_f32_pwconv_prefetch_plan(const float* packed, size_t k, size_t n, size_t nr, size_t block,
+                                        size_t tiles, size_t* share_bytes);
+const void* sn2_f32_pwconv_prefetch_share(const char* plan, size_t share_bytes, size_t k, size_t nr, size_t tile);
 
 #define SN2_PWCONV_UKERNELS(X)                                            \
   X(sn2_f32_pwconv_minmax_ukernel_7x32__avx512f, 7, 32, sn2_isa_avx512f) \
