@@ -38,7 +38,10 @@ def main():
             name = os.path.basename(os.path.dirname(os.path.abspath(model))) or model
             print(f"| {name} | {threads} | {sn2:.3f} | {xnn:.3f} | {ort:.3f} | {sn2 / ort:.2f} | {xnn / sn2:.2f} |")
     print()
-    print("Each row from one run of tools/ab_bench.py: " + (header or ""))
+    # The run's circumstances from the first row's header, without that row's model and threads.
+    rest = re.sub(r"^model \S+, \d+ thread\(s\), ", "", header or "")
+    print("Each row from one run of tools/ab_bench.py (sn2, its XNNPACK-only plan and onnxruntime "
+          "alternating): " + rest)
 
 
 if __name__ == "__main__":
