@@ -156,10 +156,10 @@ static uint64_t tensor_elements(const struct sn2_tensor* t) {
 }
 
 // Copies between the caller's row-major buffer (ONNX order; NHWC if `nhwc`) and a value's
-// storage: rank-4 values are stored as pixels (NHWC, maybe inside a wider buffer), all others
-// row-major.
+// storage: rank-4 values are stored as pixels (NHWC, maybe inside a wider buffer) or, for a
+// planar input (pixel stride 1), N, C, H, W; all others row-major.
 static void transfer(const struct sn2_tensor* value, float* buffer, int nhwc, int to_value) {
-  if (value->rank != 4) {
+  if (value->rank != 4 || (value->pixel_stride == 1 && !nhwc)) {
     const size_t count = tensor_elements(value);
     if (to_value) {
       memcpy(value->data, buffer, count * sizeof(float));
@@ -172,16 +172,6 @@ static void transfer(const struct sn2_tensor* value, float* buffer, int nhwc, in
   const size_t plane = (size_t)s.h * s.w;
   // Where channel c of a pixel sits in the caller's buffer, relative to the pixel's first.
   const size_t channel_step = nhwc ? 1 : plane, pixel_step = nhwc ? s.c : 1;
-  if (value->pixel_stride == 1 && !nhwc) {
-    // Stored N, C, H, W (a planar input): the same bytes.
-    const size_t count = tensor_elements(value);
-    if (to_value) {
-      memcpy(value->data, buffer, count * sizeof(float));
-    } else {
-      memcpy(buffer, value->data, count * sizeof(float));
-    }
-    return;
-  }
   if (!value->channel_slots && !nhwc && to_value) {
     // The usual case, an N, C, H, W image into the plan's pixels: plane by plane, so that reads
     // are sequential (4x faster than pixel by pixel for a 3-channel image).

@@ -201,28 +201,29 @@ const struct sn2_pwconv_config* sn2_choose_pwconv_config(enum sn2_isa isa, size_
   return i < CONFIG_COUNT ? &configs[i] : NULL;
 }
 
-const struct sn2_op_backend* sn2_pwconv_backend(enum sn2_isa isa, size_t output_channels) {
 #if HAVE_CONFIGS
-  const size_t i = choose(isa, output_channels);
+// `table`'s row for the kernel chosen for n output channels.
+static const struct sn2_op_backend* backend_for(const struct sn2_op_backend* table, enum sn2_isa isa, size_t n) {
+  const size_t i = choose(isa, n);
   if (i == CONFIG_COUNT) return NULL;
   pthread_once(&backends_once, init_backends);
-  return &backends[i];
+  return &table[i];
+}
 #else
-  (void)isa, (void)output_channels;
+static const struct sn2_op_backend* backend_for(const void* table, enum sn2_isa isa, size_t n) {
+  (void)table, (void)isa, (void)n;
   return NULL;
+}
+static const void* const backends = NULL;
+static const void* const taps_backends = NULL;
 #endif
+
+const struct sn2_op_backend* sn2_pwconv_backend(enum sn2_isa isa, size_t output_channels) {
+  return backend_for(backends, isa, output_channels);
 }
 
 const struct sn2_op_backend* sn2_conv_taps_backend(enum sn2_isa isa, size_t output_channels) {
-#if HAVE_CONFIGS
-  const size_t i = choose(isa, output_channels);
-  if (i == CONFIG_COUNT) return NULL;
-  pthread_once(&backends_once, init_backends);
-  return &taps_backends[i];
-#else
-  (void)isa, (void)output_channels;
-  return NULL;
-#endif
+  return backend_for(taps_backends, isa, output_channels);
 }
 
 bool sn2_conv_taps_reads_planar_input(const struct sn2_op_backend* backend) {
