@@ -16,16 +16,29 @@
 
 namespace {
 
-// pixels (H = W), input channels, output channels: the stride-1 branch convs and conv5.
+// pixels (H = W), input channels, output channels: every 1x1 conv shape of ShuffleNet V2
+// x0.5-x2.0 at 224x224 (stride-1 branches, the first unit of each stage, conv5).
 void ShuffleNetShapes(benchmark::internal::Benchmark* b) {
   b->ArgNames({"hw", "k", "n"});
   const int branch[4] = {24, 58, 88, 122};  // x0.5, x1.0, x1.5, x2.0 branch channels at stage 2
-  for (int c : branch) {
-    b->Args({28, c, c});          // stage 2
-    b->Args({14, 2 * c, 2 * c});  // stage 3
-    b->Args({7, 4 * c, 4 * c});   // stage 4
+  const int conv5[4] = {1024, 1024, 1024, 2048};
+  std::vector<std::vector<int64_t>> shapes;
+  for (int i = 0; i < 4; i++) {
+    const int c = branch[i];
+    for (const std::vector<int64_t>& shape : std::vector<std::vector<int64_t>>{
+             {56, 24, c},           // stage 2 unit 0, branch 2's first conv (the pool's 24 channels)
+             {28, 24, c},           // stage 2 unit 0, branch 1
+             {28, c, c},            // stage 2
+             {28, 2 * c, 2 * c},    // stage 3 unit 0, branch 2's first conv
+             {14, 2 * c, 2 * c},    // stage 3
+             {14, 4 * c, 4 * c},    // stage 4 unit 0, branch 2's first conv
+             {7, 4 * c, 4 * c},     // stage 4
+             {7, 8 * c, conv5[i]},  // conv5
+         }) {
+      if (std::find(shapes.begin(), shapes.end(), shape) == shapes.end()) shapes.push_back(shape);
+    }
   }
-  b->Args({7, 464, 1024});  // conv5, x1.0
+  for (const auto& shape : shapes) b->Args(shape);
 }
 
 // `nr`: the kernel of that tile width, or 0 for the one the plan picks for the layer.
