@@ -85,8 +85,9 @@ static bool prefer_sn2_pointwise(const struct sn2_model* model, const struct sn2
   return model->isa == sn2_isa_avx512f && sn2_conv_is_pointwise(&node->params.conv2d);
 }
 
-// Where the taps driver on the same kernel beats XNNPACK's convolution: the 3x3 stride-2 stem
-// on the AVX-512 path (docs/performance.md). Other dense convs and paths: XNNPACK.
+// Dense k x k convs (groups 1) on the taps driver over the same kernels, on the AVX-512 path:
+// measured on ShuffleNet's stem, under half XNNPACK's time (docs/performance.md); other dense
+// convs take the same kernels, unmeasured. Other paths: XNNPACK.
 static bool prefer_sn2_taps(const struct sn2_model* model, const struct sn2_node* node) {
   const struct sn2_conv2d_params* c = &node->params.conv2d;
   return model->isa == sn2_isa_avx512f && c->groups == 1 && !c->averaging && !sn2_conv_is_pointwise(c);
