@@ -12,6 +12,7 @@
 
 #include "kernels/config/hardware-config.h"
 #include "kernels/config/pwconv-config.h"
+#include "kernels/parallel.h"
 
 namespace {
 
@@ -135,6 +136,16 @@ TEST_P(PwconvUkernel, MatchesScalarLoop) {
       }
     }
   }
+}
+
+// How the drivers split work over threads (kernels/parallel.h).
+TEST(BalancedChunk, BusiestThreadHasTheFewestItems) {
+  EXPECT_EQ(sn2_balanced_chunk(28, 2), 7u);  // 4 chunks of 7 (14 per thread), not 7 of 4 (16)
+  EXPECT_EQ(sn2_balanced_chunk(7, 2), 1u);   // 7 x 1: 4 + 3, the most chunks among equals
+  EXPECT_EQ(sn2_balanced_chunk(112, 2), 14u);
+  EXPECT_EQ(sn2_balanced_chunk(1, 2), 1u);
+  EXPECT_EQ(sn2_balanced_chunk(28, 1), 28u);  // one thread: one chunk
+  EXPECT_EQ(sn2_balanced_chunk(0, 2), 1u);    // never a zero-sized chunk
 }
 
 TEST(PwconvChoice, FewestPaddedChannelsThenWidestTile) {

@@ -173,8 +173,8 @@ static void transfer(const struct sn2_tensor* value, float* buffer, int nhwc, in
   // Where channel c of a pixel sits in the caller's buffer, relative to the pixel's first.
   const size_t channel_step = nhwc ? 1 : plane, pixel_step = nhwc ? s.c : 1;
   if (!value->channel_slots && !nhwc && to_value) {
-    // The usual case, an N, C, H, W image into the plan's pixels: plane by plane, so that reads
-    // are sequential (4x faster than pixel by pixel for a 3-channel image).
+    // The usual case, an N, C, H, W image into the plan's pixels: plane by plane, so that the
+    // reads are sequential and no slot table is consulted per element.
     for (uint32_t n = 0; n < s.n; n++) {
       const float* image = buffer + (size_t)n * s.c * plane;
       float* stored = value->data + (size_t)n * (size_t)value->strides[0];
