@@ -9,6 +9,8 @@ Dev-time only; onnxruntime (PyPI) only for --ort.
       [--config NAME=FLAGS ...]
 MODEL is builtin:NAME or an .onnx file; each --config is a label and sn2 flags
 (e.g. "copies=--no-views"). Without --config: default, --no-views, --no-passes --no-views.
+Flags that start with @PATH run another sn2 binary (e.g. a build of the commit before a change:
+"before=@/tmp/old/build/sn2", "after="), so that two builds alternate in one run.
 """
 import argparse
 import json
@@ -41,6 +43,9 @@ def main():
     configs = [c.split("=", 1) for c in args.config] or [
         ["sn2", ""], ["sn2 --no-views", "--no-views"], ["sn2 --no-passes --no-views", "--no-passes --no-views"]]
     configs = [(label, flags.split()) for label, flags in configs]
+    # (label, binary, flags): "@PATH" as the first flag names the binary.
+    configs = [(label, flags[0][1:] if flags and flags[0].startswith("@") else args.sn2,
+                flags[1:] if flags and flags[0].startswith("@") else flags) for label, flags in configs]
     session = None
     if args.ort:
         import numpy as np
@@ -51,12 +56,12 @@ def main():
         session = ort.InferenceSession(args.model, options, providers=["CPUExecutionProvider"])
         inp = session.get_inputs()[0]
         feed = {inp.name: np.random.default_rng(0).standard_normal(inp.shape).astype("float32")}
-    results = {label: [] for label, _ in configs}
+    results = {label: [] for label, _, _ in configs}
     if session:
         results["onnxruntime"] = []
     for _ in range(args.rounds):
-        for label, flags in configs:
-            results[label].append(sn2_median(args.sn2, args.model, flags, args.threads, args.runs))
+        for label, binary, flags in configs:
+            results[label].append(sn2_median(binary, args.model, flags, args.threads, args.runs))
         if session:
             for _ in range(10):
                 session.run(None, feed)
