@@ -101,6 +101,43 @@ void Xnnpack(benchmark::State& state) {
   state.counters["FLOPS"] = benchmark::Counter(2.0 * hw * hw * k * n, benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// The micro-kernel alone on L1-resident data: one tile (MR pixels x one full block of NR
+// channels) over k input channels, again and again. Its rate is the ceiling of the inner loop;
+// the gap to the whole layers above is per-tile work and memory.
+void Ukernel(benchmark::State& state, sn2_isa isa, uint32_t nr) {
+  const sn2_hardware_config* hw = sn2_get_hardware_config();
+  size_t count = 0;
+  const sn2_pwconv_config* all = sn2_get_pwconv_configs(&count);
+  const sn2_pwconv_config* config = nullptr;
+  for (size_t i = 0; i < count; i++) {
+    if (all[i].isa == isa && all[i].nr == nr) config = &all[i];
+  }
+  if (!config || (isa == sn2_isa_avx512f && !hw->avx512f)) {
+    state.SkipWithError("ISA not available on this CPU or build");
+    return;
+  }
+  const size_t k = state.range(0), mr = config->mr;
+  std::vector<float> input(mr * k, 0.5f), output(mr * nr), weights(nr * k, 0.01f), bias(nr);
+  std::vector<uint32_t> slots(k);
+  std::iota(slots.begin(), slots.end(), 0u);
+  std::unique_ptr<float, decltype(&free)> packed(
+      static_cast<float*>(aligned_alloc(64, (sn2_f32_pwconv_packed_size(k, nr, nr) * sizeof(float) + 63) / 64 * 64)), &free);
+  sn2_f32_pwconv_pack(k, nr, nr, weights.data(), bias.data(), packed.get());
+  std::vector<sn2_pwconv_run> runs(nr);
+  uint32_t block_first[2];
+  sn2_f32_pwconv_make_runs(nr, nr, nullptr, runs.data(), block_first);
+  std::vector<const float*> in_rows(mr);
+  std::vector<float*> out_rows(mr);
+  for (size_t r = 0; r < mr; r++) in_rows[r] = input.data() + r * k, out_rows[r] = output.data() + r * nr;
+  const sn2_f32_minmax_params params{0.0f, 1e30f};
+  for (auto _ : state) {
+    config->ukernel(mr, k, nr, in_rows.data(), slots.data(), packed.get(), out_rows.data(), runs.data(),
+                    block_first[1], nullptr, &params);
+    benchmark::DoNotOptimize(output.data());
+  }
+  state.counters["FLOPS"] = benchmark::Counter(2.0 * mr * k * nr, benchmark::Counter::kIsIterationInvariantRate);
+}
+
 BENCHMARK(Xnnpack)->Name("f32_pwconv/xnnpack")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
 // "chosen": the tile the plan picks for the layer's width (sn2_choose_pwconv_config).
 BENCHMARK_CAPTURE(Pwconv, avx512f_views, sn2_isa_avx512f, true, 0)->Name("f32_pwconv/sn2_chosen_avx512f/views")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
@@ -108,5 +145,8 @@ BENCHMARK_CAPTURE(Pwconv, avx512f, sn2_isa_avx512f, false, 0)->Name("f32_pwconv/
 BENCHMARK_CAPTURE(Pwconv, avx512f_7x32, sn2_isa_avx512f, false, 32)->Name("f32_pwconv/sn2_7x32_avx512f/contiguous")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(Pwconv, avx512f_7x48, sn2_isa_avx512f, false, 48)->Name("f32_pwconv/sn2_7x48_avx512f/contiguous")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(Pwconv, avx2_views, sn2_isa_avx2, true, 0)->Name("f32_pwconv/sn2_4x16_avx2/views")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
+
+BENCHMARK_CAPTURE(Ukernel, avx512f_7x32, sn2_isa_avx512f, 32)->Name("f32_pwconv_ukernel/sn2_7x32_avx512f")->ArgName("k")->Arg(58)->Arg(116)->Arg(232);
+BENCHMARK_CAPTURE(Ukernel, avx512f_7x48, sn2_isa_avx512f, 48)->Name("f32_pwconv_ukernel/sn2_7x48_avx512f")->ArgName("k")->Arg(58)->Arg(116)->Arg(232);
 
 }  // namespace

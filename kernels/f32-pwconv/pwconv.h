@@ -6,8 +6,8 @@
 //   out[r][dest(j)] = clamp(bias[j] + sum_k in[r][in_slots[k]] * w[k][j])
 // with weights packed by sn2_f32_pwconv_pack for the kernel's NR. Where the outputs go is a
 // list of runs, so that a view's slots are written with contiguous (masked) vector stores: the
-// slot tables the compiler makes are a few runs each, and a hardware scatter costs about one
-// cycle per element. `prefetch` is how a driver hides the first pass over a layer's weights
+// slot tables the compiler makes are a few runs each, and a hardware scatter stores an element
+// at a time. `prefetch` is how a driver hides the first pass over a layer's weights
 // (they come from L3 or memory once per inference: 30 MB at x2.0): each tile of a block
 // prefetches its share of the next block's weights while it computes.
 #ifndef SN2_KERNELS_F32_PWCONV_PWCONV_H
