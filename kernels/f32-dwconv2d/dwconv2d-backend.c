@@ -1,5 +1,6 @@
 // The depthwise 3x3 kernels as an op backend: weights packed per session; chunks of output rows
 // spread over the thread pool, each writing only its own outputs.
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "engine/src/error.h"
@@ -87,22 +88,25 @@ static const struct sn2_dwconv2d_config configs[] = {
     {sn2_f32_dwconv2d_3x3_minmax_ukernel_16c__avx512f, 16, sn2_isa_avx512f, "sn2:f32_dwconv2d_3x3_16c__avx512f"},
     {sn2_f32_dwconv2d_3x3_minmax_ukernel_8c__avx2, 8, sn2_isa_avx2, "sn2:f32_dwconv2d_3x3_8c__avx2"},
 };
-static const struct sn2_op_backend backends[] = {
-    {"sn2:f32_dwconv2d_3x3_16c__avx512f", create, run, destroy, &configs[0]},
-    {"sn2:f32_dwconv2d_3x3_8c__avx2", create, run, destroy, &configs[1]},
-};
-#define CONFIG_COUNT (sizeof configs / sizeof configs[0])
 #elif SN2_ARCH_ARM64
 static const struct sn2_dwconv2d_config configs[] = {
     {sn2_f32_dwconv2d_3x3_minmax_ukernel_4c__neon, 4, sn2_isa_neon, "sn2:f32_dwconv2d_3x3_4c__neon"},
 };
-static const struct sn2_op_backend backends[] = {
-    {"sn2:f32_dwconv2d_3x3_4c__neon", create, run, destroy, &configs[0]},
-};
+#endif
+#if SN2_ARCH_X86 || SN2_ARCH_ARM64
+#define HAVE_CONFIGS 1
 #define CONFIG_COUNT (sizeof configs / sizeof configs[0])
+// One backend per config row, named by it (C cannot initialise one table from the other).
+static struct sn2_op_backend backends[CONFIG_COUNT];
+static pthread_once_t backends_once = PTHREAD_ONCE_INIT;
+static void init_backends(void) {
+  for (size_t i = 0; i < CONFIG_COUNT; i++) {
+    backends[i] = (struct sn2_op_backend){configs[i].name, create, run, destroy, &configs[i]};
+  }
+}
 #else
+#define HAVE_CONFIGS 0
 static const struct sn2_dwconv2d_config* const configs = NULL;
-static const struct sn2_op_backend* const backends = NULL;
 #define CONFIG_COUNT 0
 #endif
 
@@ -120,8 +124,14 @@ bool sn2_dwconv2d_supports(const struct sn2_conv2d_params* p) {
 }
 
 const struct sn2_op_backend* sn2_dwconv2d_backend(enum sn2_isa isa) {
+#if HAVE_CONFIGS
   for (size_t i = 0; i < CONFIG_COUNT; i++) {
-    if (configs[i].isa == isa) return &backends[i];
+    if (configs[i].isa != isa) continue;
+    pthread_once(&backends_once, init_backends);
+    return &backends[i];
   }
+#else
+  (void)isa;
+#endif
   return NULL;
 }

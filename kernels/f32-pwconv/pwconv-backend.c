@@ -137,7 +137,8 @@ static void run(const struct sn2_op_context* c, void* state, pthreadpool_t pool)
   sn2_f32_pwconv_run(s->config, &s->problem, pool);
 }
 
-// The kernels this build has, the default first per ISA; the backends point at their rows.
+// The kernels this build has, the default first per ISA; the backends are built from these
+// rows once, named by them (C cannot initialise one table from the other at file scope).
 #if SN2_ARCH_X86
 static const struct sn2_pwconv_config configs[] = {
     {sn2_f32_pwconv_minmax_ukernel_7x32__avx512f, 7, 32, sn2_isa_avx512f, "sn2:f32_pwconv_7x32__avx512f",
