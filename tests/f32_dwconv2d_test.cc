@@ -1,10 +1,14 @@
 // The depthwise 3x3 micro-kernels against a scalar loop written here, on every ISA this CPU
 // runs: channel counts around the vector widths, strides 1 and 2, symmetric, asymmetric and no
-// padding, odd and 1x1 sizes, pixels wider than their channels (with canaries that must stay).
+// padding, odd and 1x1 sizes, pixels wider than their channels (with canaries that must stay),
+// with a clamp and without one (as ShuffleNet runs them: the AVX-512 kernel has separate paths),
+// rows wider than the kernel's groups of 7 and not a multiple of them, and output rows handed to
+// the micro-kernel in chunks that start anywhere (as the thread split does).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -21,7 +25,11 @@ struct Case {
   uint32_t stride, pad_top, pad_left, pad_bottom, pad_right;
 };
 
-void Check(sn2_isa isa, const Case& t) {
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+// clamp: the output bounds (else none); chunk: rows per micro-kernel call (0: the whole conv
+// through sn2_f32_dwconv2d_run).
+void Check(sn2_isa isa, const Case& t, bool clamp = true, size_t chunk = 0) {
   const sn2_dwconv2d_config* config = sn2_get_dwconv2d_config(isa);
   ASSERT_NE(config, nullptr);
   const size_t out_h = (t.h + t.pad_top + t.pad_bottom - 3) / t.stride + 1;
@@ -38,8 +46,15 @@ void Check(sn2_isa isa, const Case& t) {
   std::vector<float> output(2 * out_h * out_w * out_stride, kCanary);
   const sn2_dwconv2d_problem problem = {2, t.h, t.w, out_h, out_w, t.c, t.stride, t.pad_top, t.pad_left,
                                         input.data(), in_stride, packed.data(), output.data(),
-                                        out_stride, {-1.5f, 1.75f}};
-  sn2_f32_dwconv2d_run(config, &problem, nullptr);
+                                        out_stride, {clamp ? -1.5f : -kInf, clamp ? 1.75f : kInf}};
+  if (chunk == 0) {
+    sn2_f32_dwconv2d_run(config, &problem, nullptr);
+  } else {
+    const size_t blocks = (t.c + config->cb - 1) / config->cb, rows = 2 * out_h;
+    for (size_t first = 0; first < rows; first += chunk)
+      for (size_t block = 0; block < blocks; block++)
+        config->ukernel(&problem, block, first, std::min(chunk, rows - first));
+  }
   for (size_t n = 0; n < 2; n++)
     for (size_t oy = 0; oy < out_h; oy++)
       for (size_t ox = 0; ox < out_w; ox++) {
@@ -53,22 +68,28 @@ void Check(sn2_isa isa, const Case& t) {
               if (iy < 0 || ix < 0 || iy >= long(t.h) || ix >= long(t.w)) continue;
               acc += double(input[((n * t.h + iy) * t.w + ix) * in_stride + c]) * weights[c * 9 + ky * 3 + kx];
             }
-          const float expected = std::min(std::max(float(acc), -1.5f), 1.75f);
-          ASSERT_NEAR(pixel[c], expected, 1e-5f) << config->name << " c=" << c << " at " << oy << "," << ox;
+          const float expected = clamp ? std::min(std::max(float(acc), -1.5f), 1.75f) : float(acc);
+          ASSERT_NEAR(pixel[c], expected, 1e-5f) << config->name << " c=" << c << " at " << n << ":" << oy << ","
+                                                 << ox << " (" << t.h << "x" << t.w << " stride " << t.stride
+                                                 << (clamp ? ", clamped" : "") << ", chunk " << chunk << ")";
         }
         for (size_t c = t.c; c < out_stride; c++) ASSERT_EQ(pixel[c], kCanary) << config->name << " wrote past the channels";
       }
 }
 
-class DwconvUkernel : public ::testing::TestWithParam<sn2_isa> {};
+class DwconvUkernel : public ::testing::TestWithParam<sn2_isa> {
+ protected:
+  void SetUp() override {
+    const sn2_hardware_config* hw = sn2_get_hardware_config();
+    if (!sn2_get_dwconv2d_config(GetParam())) GTEST_SKIP() << "this build has no kernel for the ISA";
+    if ((GetParam() == sn2_isa_avx512f && !hw->avx512f) || (GetParam() == sn2_isa_avx2 && !hw->avx2_fma) ||
+        (GetParam() == sn2_isa_neon && !hw->neon)) {
+      GTEST_SKIP() << "this CPU cannot run " << sn2_isa_name(GetParam());
+    }
+  }
+};
 
 TEST_P(DwconvUkernel, MatchesScalarLoop) {
-  const sn2_hardware_config* hw = sn2_get_hardware_config();
-  if (!sn2_get_dwconv2d_config(GetParam())) GTEST_SKIP() << "this build has no kernel for the ISA";
-  if ((GetParam() == sn2_isa_avx512f && !hw->avx512f) || (GetParam() == sn2_isa_avx2 && !hw->avx2_fma) ||
-      (GetParam() == sn2_isa_neon && !hw->neon)) {
-    GTEST_SKIP() << "this CPU cannot run " << sn2_isa_name(GetParam());
-  }
   for (size_t c : {1, 7, 8, 9, 15, 16, 17, 24, 58}) {
     for (uint32_t stride : {1u, 2u}) {
       Check(GetParam(), {6, 7, c, stride, 1, 1, 1, 1});
@@ -79,6 +100,32 @@ TEST_P(DwconvUkernel, MatchesScalarLoop) {
     }
   }
   Check(GetParam(), {28, 28, 116, 2, 1, 1, 1, 1});
+  Check(GetParam(), {28, 28, 116, 2, 1, 1, 1, 1}, false);
+}
+
+TEST_P(DwconvUkernel, UnclampedRowsOfEveryWidth) {
+  for (size_t c : {1, 16, 17, 24}) {
+    for (uint32_t stride : {1u, 2u}) {
+      for (size_t w : {1, 5, 6, 7, 8, 13, 14, 15, 16, 22, 29}) {
+        for (const Case& t : {Case{7, w, c, stride, 1, 1, 1, 1}, Case{6, w, c, stride, 0, 0, 0, 0},
+                              Case{8, w, c, stride, 0, 1, 1, 0},  // TF-style: some sides only
+                              Case{5, w, c, stride, 1, 0, 0, 1}}) {
+          if (t.w + t.pad_left + t.pad_right >= 3) Check(GetParam(), t, false);
+        }
+        if (HasFatalFailure()) return;
+      }
+    }
+  }
+}
+
+TEST_P(DwconvUkernel, RowsInChunksThatStartAnywhere) {
+  for (size_t chunk : {1, 2, 3, 5}) {
+    for (uint32_t stride : {1u, 2u}) {
+      Check(GetParam(), {7, 14, 24, stride, 1, 1, 1, 1}, false, chunk);
+      Check(GetParam(), {7, 14, 24, stride, 1, 1, 1, 1}, true, chunk);
+      if (HasFatalFailure()) return;
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Isa, DwconvUkernel, ::testing::Values(sn2_isa_avx2, sn2_isa_avx512f, sn2_isa_neon),

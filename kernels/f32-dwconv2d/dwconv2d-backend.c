@@ -26,9 +26,7 @@ static void run_chunk(void* context, size_t chunk) {
   const struct dwconv2d_task* t = context;
   const size_t first = chunk * t->rows_per_chunk;
   const size_t last = first + t->rows_per_chunk < t->rows ? first + t->rows_per_chunk : t->rows;
-  for (size_t block = 0; block < t->blocks; block++) {
-    for (size_t row = first; row < last; row++) t->config->ukernel(t->problem, block, row);
-  }
+  for (size_t block = 0; block < t->blocks; block++) t->config->ukernel(t->problem, block, first, last - first);
 }
 
 // Threads take rows, never channel blocks: two threads writing different channels of the same

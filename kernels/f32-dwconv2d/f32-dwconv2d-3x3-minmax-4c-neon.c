@@ -13,8 +13,7 @@ static float32x4_t load(const float* p, size_t count, int valid) {
   return vld1q_f32(lanes);
 }
 
-void sn2_f32_dwconv2d_3x3_minmax_ukernel_4c__neon(const struct sn2_dwconv2d_problem* p,
-                                                  size_t block, size_t row) {
+static void compute_row(const struct sn2_dwconv2d_problem* p, size_t block, size_t row) {
   const size_t c0 = block * 4;
   const size_t count = p->channels - c0 < 4 ? p->channels - c0 : 4;
   const float* w = p->packed + block * 40;
@@ -47,4 +46,9 @@ void sn2_f32_dwconv2d_3x3_minmax_ukernel_4c__neon(const struct sn2_dwconv2d_prob
       for (size_t j = 0; j < count; j++) out[j] = lanes[j];
     }
   }
+}
+
+void sn2_f32_dwconv2d_3x3_minmax_ukernel_4c__neon(const struct sn2_dwconv2d_problem* p,
+                                                  size_t block, size_t row, size_t rows) {
+  for (size_t r = row; r < row + rows; r++) compute_row(p, block, r);
 }

@@ -9,8 +9,7 @@ static __m256 load(const float* p, __m256i mask, int full, int valid) {
   return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mask);
 }
 
-void sn2_f32_dwconv2d_3x3_minmax_ukernel_8c__avx2(const struct sn2_dwconv2d_problem* p,
-                                                  size_t block, size_t row) {
+static void compute_row(const struct sn2_dwconv2d_problem* p, size_t block, size_t row) {
   const size_t c0 = block * 8;
   const size_t count = p->channels - c0 < 8 ? p->channels - c0 : 8;
   const int full = count == 8;
@@ -64,4 +63,9 @@ void sn2_f32_dwconv2d_3x3_minmax_ukernel_8c__avx2(const struct sn2_dwconv2d_prob
       _mm256_maskstore_ps(out, mask, acc);
     }
   }
+}
+
+void sn2_f32_dwconv2d_3x3_minmax_ukernel_8c__avx2(const struct sn2_dwconv2d_problem* p,
+                                                  size_t block, size_t row, size_t rows) {
+  for (size_t r = row; r < row + rows; r++) compute_row(p, block, r);
 }
