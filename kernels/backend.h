@@ -61,6 +61,9 @@ bool sn2_conv_taps_reads_planar_input(const struct sn2_op_backend* backend);
 // The depthwise 3x3 backend for an ISA path, or NULL where this build has none.
 const struct sn2_op_backend* sn2_dwconv2d_backend(enum sn2_isa isa);
 
+// The 3x3 stride-2 max-pooling backend for an ISA path, or NULL where this build has none.
+const struct sn2_op_backend* sn2_maxpool2d_backend(enum sn2_isa isa);
+
 // Initialises XNNPACK once per process; fails (invalid_state) where XNNPACK cannot run.
 enum sn2_status sn2_xnnpack_initialize(void);
 

@@ -242,6 +242,12 @@ TEST(BuiltinRun, StemKernelFollowsThePath) {
   ModelPtr plain = MakeBuiltin("shufflenet_v2_x1_0", xnnpack_only);
   ASSERT_EQ(sn2_model_get_op_info(plain.get(), 0, &op), sn2_status_success);
   EXPECT_STREQ(op.kernel, "xnnpack:convolution2d_nhwc_f32");
+  // The stem's max pool, likewise.
+  ASSERT_EQ(sn2_model_get_op_info(model.get(), 1, &op), sn2_status_success);
+  EXPECT_STREQ(op.type, "MaxPool");
+  EXPECT_STREQ(op.kernel, avx512 ? "sn2:f32_maxpool2d_3x3s2_16c__avx512f" : "xnnpack:max_pooling2d_nhwc_f32");
+  ASSERT_EQ(sn2_model_get_op_info(plain.get(), 1, &op), sn2_status_success);
+  EXPECT_STREQ(op.kernel, "xnnpack:max_pooling2d_nhwc_f32");
 }
 
 TEST(BuiltinRun, EveryAvailableIsaPathMatchesReference) {

@@ -12,6 +12,7 @@
 #include "graph/passes.h"
 #include "kernels/config/dwconv2d-config.h"
 #include "kernels/config/hardware-config.h"
+#include "kernels/config/maxpool2d-config.h"
 
 // Arena offsets are cache-line aligned: no two values share a line, and SIMD loads align.
 #define SN2_ARENA_ALIGNMENT 64
@@ -77,6 +78,18 @@ static bool prefer_sn2_depthwise(const struct sn2_model* model, const struct sn2
   return model->isa == sn2_isa_avx512f && sn2_dwconv2d_supports(&node->params.conv2d);
 }
 
+// sn2's 3x3 stride-2 max pool (the stem's) on the AVX-512 path, where it measured faster than
+// XNNPACK's (bench/f32-maxpool2d.cc, docs/performance.md).
+static bool prefer_sn2_maxpool(const struct sn2_model* model, uint32_t n) {
+  const struct sn2_graph* g = model->graph;
+  const struct sn2_node* node = &g->nodes[n];
+  if (model->isa != sn2_isa_avx512f || node->type != sn2_op_max_pool) return false;
+  const struct sn2_value* in = &g->values[node->inputs[0]];
+  const struct sn2_value* out = &g->values[node->outputs[0]];
+  return in->rank == 4 && sn2_maxpool2d_supports(&node->params.pool, in->dims[2], in->dims[3],
+                                                 out->dims[2], out->dims[3]);
+}
+
 // Where sn2's pointwise kernels beat XNNPACK's convolution on contiguous tensors too: on the
 // AVX-512 path, every ShuffleNet shape (bench/f32-pwconv.cc, docs/performance.md). Elsewhere
 // XNNPACK serves plain 1x1 convs.
@@ -101,6 +114,10 @@ static const struct sn2_op_backend* choose_backend(const struct sn2_model* model
   if (own_kernels && plain_access(model, n) && node->type == sn2_op_conv2d &&
       prefer_sn2_depthwise(model, node)) {
     const struct sn2_op_backend* backend = sn2_dwconv2d_backend(model->isa);
+    if (backend) return backend;
+  }
+  if (own_kernels && plain_access(model, n) && prefer_sn2_maxpool(model, n)) {
+    const struct sn2_op_backend* backend = sn2_maxpool2d_backend(model->isa);
     if (backend) return backend;
   }
   if (own_kernels && node->type == sn2_op_conv2d && prefer_sn2_pointwise(model, node)) {

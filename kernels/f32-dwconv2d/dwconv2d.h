@@ -1,7 +1,7 @@
 // Depthwise 3x3 convolution micro-kernels on NHWC feature maps (any pixel stride), stride 1 or
-// 2, any padding, with fused bias and clamp. One call computes one output row for one block of
-// channels; the weights and bias of the block stay in registers along the row. Channel tails
-// use masked loads and stores: nothing is read or written past the channels.
+// 2, any padding, with fused bias and clamp. One call computes a range of output rows for one
+// block of channels; the weights and bias of the block stay in registers along them. Channel
+// tails use masked loads and stores: nothing is read or written past the channels.
 #ifndef SN2_KERNELS_F32_DWCONV2D_DWCONV2D_H
 #define SN2_KERNELS_F32_DWCONV2D_DWCONV2D_H
 

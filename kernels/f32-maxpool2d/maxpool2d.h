@@ -1,0 +1,36 @@
+// 3x3 max-pooling micro-kernels, stride 2, on NHWC feature maps (any pixel stride), with at most
+// one padding row or column on each side (the stem's pool: 112x112 -> 56x56). One call computes
+// a range of output rows, all channels. The padding never enters a max: a window's row or column
+// outside the map is replaced by its nearest one inside the map, which the window also holds (max
+// is idempotent), so no -inf fill and no branch per tap.
+#ifndef SN2_KERNELS_F32_MAXPOOL2D_MAXPOOL2D_H
+#define SN2_KERNELS_F32_MAXPOOL2D_MAXPOOL2D_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct sn2_maxpool2d_problem {
+  size_t batch, in_h, in_w, out_h, out_w, channels;
+  uint32_t pad_top, pad_left;
+  const float* input;
+  size_t input_stride;  // floats per input pixel
+  float* output;
+  size_t output_stride;
+};
+
+// Computes output rows row .. row + rows - 1 (row = n * out_h + oy; may cross images).
+typedef void (*sn2_f32_maxpool2d_ukernel_fn)(const struct sn2_maxpool2d_problem* p, size_t row,
+                                             size_t rows);
+
+void sn2_f32_maxpool2d_3x3s2_ukernel_16c__avx512f(const struct sn2_maxpool2d_problem* p,
+                                                   size_t row, size_t rows);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif  // SN2_KERNELS_F32_MAXPOOL2D_MAXPOOL2D_H
