@@ -2,6 +2,7 @@
 // kernel's NR, pixels split over the thread pool in tiles of MR (each tile writes only its own
 // pixels, so results do not depend on the thread count).
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@ struct pwconv_task {
   const struct sn2_pwconv_problem* p;
   size_t blocks, tiles;
   size_t blocks_per_chunk, tiles_per_chunk, tile_chunks;
+  bool tiles_outer;
 };
 
 // One block of NR output channels for one tile of MR pixels; `prefetch`: this tile's share of
@@ -47,8 +49,14 @@ static void run_block_tile(const struct pwconv_task* t, size_t block, size_t til
                      outputs, p->runs + run, p->block_first[block + 1] - run, prefetch, &p->params);
 }
 
-// A chunk: consecutive blocks x consecutive tiles, blocks outermost (a block's packed weights
-// stay in L1 while the chunk's pixels pass; the chunk's tiles share prefetching the next one's).
+// A chunk: consecutive blocks x consecutive tiles. Blocks outermost where a layer's weights
+// outgrow L1 (a block's packed weights stay there while the chunk's pixels pass; the chunk's
+// tiles share prefetching the next one's). Where all of them fit in a third of L1 (k = 24 up
+// to 128 channels, 48 -> 48, 58 -> 58), tiles outermost: each tile's output lines are then
+// written whole at once (blocks outermost wrote every pixel's line in a piece per block, and a
+// 56x56x122 output, 1.5 MB, came back from L2 or L3 for each), and its input read once.
+enum { TILES_OUTER_MAX_WEIGHT_BYTES = 16384 };
+
 static void run_chunk(void* context, size_t chunk) {
   const struct pwconv_task* t = context;
   const struct sn2_pwconv_problem* p = t->p;
@@ -57,6 +65,12 @@ static void run_chunk(void* context, size_t chunk) {
   const size_t first = chunk % t->tile_chunks * t->tiles_per_chunk;
   const size_t last_block = first_block + t->blocks_per_chunk < t->blocks ? first_block + t->blocks_per_chunk : t->blocks;
   const size_t last = first + t->tiles_per_chunk < t->tiles ? first + t->tiles_per_chunk : t->tiles;
+  if (t->tiles_outer) {
+    for (size_t tile = first; tile < last; tile++) {
+      for (size_t block = first_block; block < last_block; block++) run_block_tile(t, block, tile, NULL);
+    }
+    return;
+  }
   for (size_t block = first_block; block < last_block; block++) {
     size_t share = 0;
     const char* plan = sn2_f32_pwconv_prefetch_plan(p->packed, p->k, p->n, nr, block, last - first, &share);
@@ -75,7 +89,9 @@ void sn2_f32_pwconv_run(const struct sn2_pwconv_config* config,
                         const struct sn2_pwconv_problem* problem, void* threadpool) {
   const size_t threads = threadpool ? pthreadpool_get_threads_count((pthreadpool_t)threadpool) : 1;
   struct pwconv_task task = {config, problem, (problem->n + config->nr - 1) / config->nr,
-                             (problem->pixels + config->mr - 1) / config->mr, 0, 0, 0};
+                             (problem->pixels + config->mr - 1) / config->mr, 0, 0, 0, false};
+  task.tiles_outer = sn2_f32_pwconv_packed_size(problem->k, problem->n, config->nr) * sizeof(float) <=
+                     TILES_OUTER_MAX_WEIGHT_BYTES;
   const bool by_blocks = threads > 1 && task.tiles < 4 * threads && task.blocks >= task.tiles;
   const size_t per_chunk = sn2_balanced_chunk(by_blocks ? task.blocks : task.tiles, threads);
   task.blocks_per_chunk = by_blocks ? per_chunk : task.blocks;
