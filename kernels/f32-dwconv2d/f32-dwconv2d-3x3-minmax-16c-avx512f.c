@@ -62,7 +62,13 @@ enum { GROUP_WIDTH = 7 };
       }                                                                                          \
     }                                                                                            \
     UNROLL for (int r = 0; r < R; r++)                                                           \
-      UNROLL for (int j = 0; j < G; j++) _mm512_mask_storeu_ps(out[r] + j * ostride, mask, acc[r][j]); \
+      UNROLL for (int j = 0; j < G; j++) {                                                       \
+        if (TAIL) {                                                                              \
+          _mm512_mask_storeu_ps(out[r] + j * ostride, mask, acc[r][j]);                          \
+        } else {                                                                                 \
+          _mm512_storeu_ps(out[r] + j * ostride, acc[r][j]);                                     \
+        }                                                                                        \
+      }                                                                                          \
   }
 
 // A row (R = 1) or a pair of rows (R = 2), group by group; the caller has checked that every
