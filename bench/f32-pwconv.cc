@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
 #include <memory>
 #include <numeric>
 #include <random>
@@ -15,6 +16,9 @@
 #include "kernels/config/pwconv-config.h"
 
 namespace {
+
+// ShuffleNet's 1x1 convs end in ReLU: bounds [0, inf) on both sides, as the network runs them.
+constexpr float kInf = std::numeric_limits<float>::infinity();
 
 // pixels (H = W), input channels, output channels: every 1x1 conv shape of ShuffleNet V2
 // x0.5-x2.0 at 224x224 (stride-1 branches, the first unit of each stage, conv5).
@@ -71,7 +75,7 @@ void Pwconv(benchmark::State& state, sn2_isa isa, bool views, uint32_t nr) {
   const size_t packed_bytes = (sn2_f32_pwconv_packed_size(k, n, config->nr) * sizeof(float) + 63) / 64 * 64;
   std::unique_ptr<float, decltype(&free)> packed(static_cast<float*>(aligned_alloc(64, packed_bytes)), &free);
   sn2_f32_pwconv_pack(k, n, config->nr, weights.data(), bias.data(), packed.get());
-  const sn2_f32_minmax_params params{0.0f, 1e30f};
+  const sn2_f32_minmax_params params{0.0f, kInf};
   const sn2_pwconv_problem problem = {pixels, k, n, input.data(), in_width, in_slots.data(),
                                      packed.get(), output.data(), out_width, runs.data(),
                                      block_first.data(), params};
@@ -91,7 +95,7 @@ void Xnnpack(benchmark::State& state) {
   std::vector<float> input(hw * hw * k, 0.5f), output(hw * hw * n), weights(n * k, 0.01f), bias(n);
   xnn_operator_t op = nullptr;
   if (xnn_create_convolution2d_nhwc_f32(0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, k, n, k, n, weights.data(),
-                                        bias.data(), 0.0f, 1e30f, 0, &op) != xnn_status_success ||
+                                        bias.data(), 0.0f, kInf, 0, &op) != xnn_status_success ||
       xnn_setup_convolution2d_nhwc_f32(op, 1, hw, hw, input.data(), output.data(), nullptr) != xnn_status_success) {
     state.SkipWithError("XNNPACK refused the convolution");
     return;
@@ -129,7 +133,7 @@ void Ukernel(benchmark::State& state, sn2_isa isa, uint32_t nr) {
   std::vector<const float*> in_rows(mr);
   std::vector<float*> out_rows(mr);
   for (size_t r = 0; r < mr; r++) in_rows[r] = input.data() + r * k, out_rows[r] = output.data() + r * nr;
-  const sn2_f32_minmax_params params{0.0f, 1e30f};
+  const sn2_f32_minmax_params params{0.0f, kInf};
   for (auto _ : state) {
     config->ukernel(mr, k, nr, in_rows.data(), slots.data(), packed.get(), out_rows.data(), runs.data(),
                     block_first[1], nullptr, &params);

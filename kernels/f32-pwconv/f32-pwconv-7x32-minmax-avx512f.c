@@ -5,6 +5,7 @@
 // and 7 rows divide the 56/28/14/7-pixel rows of a 224x224 input, so no tile computes
 // duplicate rows. It replaced a 4x64 kernel: 0.82-0.92x the network's time (docs/performance.md).
 #include <immintrin.h>
+#include <math.h>
 
 #include "kernels/f32-pwconv/pwconv.h"
 
@@ -66,31 +67,46 @@ void sn2_f32_pwconv_minmax_ukernel_7x32__avx512f(
   }
   if (q < k) SN2_STEP();
 #undef SN2_STEP
+  // ReLU (no upper bound, as every ShuffleNet 1x1 conv) skips the min: the same results, NaN
+  // included (the max has already replaced it), and 7 x 2 fewer ops on the FMA ports.
   const __m512 vmin = _mm512_set1_ps(params->min), vmax = _mm512_set1_ps(params->max);
-#define SN2_CLAMP(a) a = _mm512_min_ps(_mm512_max_ps(a, vmin), vmax)
-  SN2_CLAMP(a00), SN2_CLAMP(a01), SN2_CLAMP(a10), SN2_CLAMP(a11), SN2_CLAMP(a20), SN2_CLAMP(a21);
-  SN2_CLAMP(a30), SN2_CLAMP(a31), SN2_CLAMP(a40), SN2_CLAMP(a41), SN2_CLAMP(a50), SN2_CLAMP(a51);
-  SN2_CLAMP(a60), SN2_CLAMP(a61);
+  if (params->max == INFINITY) {
+#define SN2_CLAMP(a) a = _mm512_max_ps(a, vmin)
+    SN2_CLAMP(a00), SN2_CLAMP(a01), SN2_CLAMP(a10), SN2_CLAMP(a11), SN2_CLAMP(a20), SN2_CLAMP(a21);
+    SN2_CLAMP(a30), SN2_CLAMP(a31), SN2_CLAMP(a40), SN2_CLAMP(a41), SN2_CLAMP(a50), SN2_CLAMP(a51);
+    SN2_CLAMP(a60), SN2_CLAMP(a61);
 #undef SN2_CLAMP
+  } else {
+#define SN2_CLAMP(a) a = _mm512_min_ps(_mm512_max_ps(a, vmin), vmax)
+    SN2_CLAMP(a00), SN2_CLAMP(a01), SN2_CLAMP(a10), SN2_CLAMP(a11), SN2_CLAMP(a20), SN2_CLAMP(a21);
+    SN2_CLAMP(a30), SN2_CLAMP(a31), SN2_CLAMP(a40), SN2_CLAMP(a41), SN2_CLAMP(a50), SN2_CLAMP(a51);
+    SN2_CLAMP(a60), SN2_CLAMP(a61);
+#undef SN2_CLAMP
+  }
   // Each run is stored from both vectors, shifted so that its first channel lands on its
   // offset; lanes outside the run are masked off (masked lanes are never accessed).
   for (size_t i = 0; i < run_count; i++) {
     const int begin = (int)runs[i].begin, end = (int)runs[i].end;
     const __mmask16 m0 = lane_mask(begin, end), m1 = lane_mask(begin - 16, end - 16);
     const ptrdiff_t shift = (ptrdiff_t)runs[i].offset - begin;
-    _mm512_mask_storeu_ps(output_rows[0] + shift, m0, a00),
-        _mm512_mask_storeu_ps(output_rows[0] + shift + 16, m1, a01);
-    _mm512_mask_storeu_ps(output_rows[1] + shift, m0, a10),
-        _mm512_mask_storeu_ps(output_rows[1] + shift + 16, m1, a11);
-    _mm512_mask_storeu_ps(output_rows[2] + shift, m0, a20),
-        _mm512_mask_storeu_ps(output_rows[2] + shift + 16, m1, a21);
-    _mm512_mask_storeu_ps(output_rows[3] + shift, m0, a30),
-        _mm512_mask_storeu_ps(output_rows[3] + shift + 16, m1, a31);
-    _mm512_mask_storeu_ps(output_rows[4] + shift, m0, a40),
-        _mm512_mask_storeu_ps(output_rows[4] + shift + 16, m1, a41);
-    _mm512_mask_storeu_ps(output_rows[5] + shift, m0, a50),
-        _mm512_mask_storeu_ps(output_rows[5] + shift + 16, m1, a51);
-    _mm512_mask_storeu_ps(output_rows[6] + shift, m0, a60),
-        _mm512_mask_storeu_ps(output_rows[6] + shift + 16, m1, a61);
+    // A vector with no lane in the run stores nothing (a store with an empty mask still issues).
+    if (m0) {
+      _mm512_mask_storeu_ps(output_rows[0] + shift, m0, a00);
+      _mm512_mask_storeu_ps(output_rows[1] + shift, m0, a10);
+      _mm512_mask_storeu_ps(output_rows[2] + shift, m0, a20);
+      _mm512_mask_storeu_ps(output_rows[3] + shift, m0, a30);
+      _mm512_mask_storeu_ps(output_rows[4] + shift, m0, a40);
+      _mm512_mask_storeu_ps(output_rows[5] + shift, m0, a50);
+      _mm512_mask_storeu_ps(output_rows[6] + shift, m0, a60);
+    }
+    if (m1) {
+      _mm512_mask_storeu_ps(output_rows[0] + shift + 16, m1, a01);
+      _mm512_mask_storeu_ps(output_rows[1] + shift + 16, m1, a11);
+      _mm512_mask_storeu_ps(output_rows[2] + shift + 16, m1, a21);
+      _mm512_mask_storeu_ps(output_rows[3] + shift + 16, m1, a31);
+      _mm512_mask_storeu_ps(output_rows[4] + shift + 16, m1, a41);
+      _mm512_mask_storeu_ps(output_rows[5] + shift + 16, m1, a51);
+      _mm512_mask_storeu_ps(output_rows[6] + shift + 16, m1, a61);
+    }
   }
 }

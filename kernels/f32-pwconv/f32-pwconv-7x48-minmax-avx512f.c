@@ -3,6 +3,7 @@
 // it pads the output channels no more than 7x32 does (48, 88, 96, 176, 232 channels:
 // sn2_choose_pwconv_config): 0.97x the time of x1.0 / x1.5 with 7x32 alone (docs/performance.md).
 #include <immintrin.h>
+#include <math.h>
 
 #include "kernels/f32-pwconv/pwconv.h"
 
@@ -73,13 +74,24 @@ void sn2_f32_pwconv_minmax_ukernel_7x48__avx512f(
   }
   if (q < k) SN2_STEP();
 #undef SN2_STEP
+  // ReLU (no upper bound, as every ShuffleNet 1x1 conv) skips the min: the same results, NaN
+  // included (the max has already replaced it), and 7 x 3 fewer ops on the FMA ports.
   const __m512 vmin = _mm512_set1_ps(params->min), vmax = _mm512_set1_ps(params->max);
-#define SN2_CLAMP(a) a = _mm512_min_ps(_mm512_max_ps(a, vmin), vmax)
-  SN2_CLAMP(a00), SN2_CLAMP(a01), SN2_CLAMP(a02), SN2_CLAMP(a10), SN2_CLAMP(a11), SN2_CLAMP(a12);
-  SN2_CLAMP(a20), SN2_CLAMP(a21), SN2_CLAMP(a22), SN2_CLAMP(a30), SN2_CLAMP(a31), SN2_CLAMP(a32);
-  SN2_CLAMP(a40), SN2_CLAMP(a41), SN2_CLAMP(a42), SN2_CLAMP(a50), SN2_CLAMP(a51), SN2_CLAMP(a52);
-  SN2_CLAMP(a60), SN2_CLAMP(a61), SN2_CLAMP(a62);
+  if (params->max == INFINITY) {
+#define SN2_CLAMP(a) a = _mm512_max_ps(a, vmin)
+    SN2_CLAMP(a00), SN2_CLAMP(a01), SN2_CLAMP(a02), SN2_CLAMP(a10), SN2_CLAMP(a11), SN2_CLAMP(a12);
+    SN2_CLAMP(a20), SN2_CLAMP(a21), SN2_CLAMP(a22), SN2_CLAMP(a30), SN2_CLAMP(a31), SN2_CLAMP(a32);
+    SN2_CLAMP(a40), SN2_CLAMP(a41), SN2_CLAMP(a42), SN2_CLAMP(a50), SN2_CLAMP(a51), SN2_CLAMP(a52);
+    SN2_CLAMP(a60), SN2_CLAMP(a61), SN2_CLAMP(a62);
 #undef SN2_CLAMP
+  } else {
+#define SN2_CLAMP(a) a = _mm512_min_ps(_mm512_max_ps(a, vmin), vmax)
+    SN2_CLAMP(a00), SN2_CLAMP(a01), SN2_CLAMP(a02), SN2_CLAMP(a10), SN2_CLAMP(a11), SN2_CLAMP(a12);
+    SN2_CLAMP(a20), SN2_CLAMP(a21), SN2_CLAMP(a22), SN2_CLAMP(a30), SN2_CLAMP(a31), SN2_CLAMP(a32);
+    SN2_CLAMP(a40), SN2_CLAMP(a41), SN2_CLAMP(a42), SN2_CLAMP(a50), SN2_CLAMP(a51), SN2_CLAMP(a52);
+    SN2_CLAMP(a60), SN2_CLAMP(a61), SN2_CLAMP(a62);
+#undef SN2_CLAMP
+  }
   // Each run is stored from the three vectors, shifted so that its first channel lands on its
   // offset; lanes outside the run are masked off (masked lanes are never accessed).
   for (size_t i = 0; i < run_count; i++) {
@@ -87,17 +99,33 @@ void sn2_f32_pwconv_minmax_ukernel_7x48__avx512f(
     const __mmask16 m0 = lane_mask(begin, end), m1 = lane_mask(begin - 16, end - 16);
     const __mmask16 m2 = lane_mask(begin - 32, end - 32);
     const ptrdiff_t shift = (ptrdiff_t)runs[i].offset - begin;
-#define SN2_STORE_ROW(r, a0, a1, a2)                          \
-  _mm512_mask_storeu_ps(output_rows[r] + shift, m0, a0);      \
-  _mm512_mask_storeu_ps(output_rows[r] + shift + 16, m1, a1); \
-  _mm512_mask_storeu_ps(output_rows[r] + shift + 32, m2, a2)
-    SN2_STORE_ROW(0, a00, a01, a02);
-    SN2_STORE_ROW(1, a10, a11, a12);
-    SN2_STORE_ROW(2, a20, a21, a22);
-    SN2_STORE_ROW(3, a30, a31, a32);
-    SN2_STORE_ROW(4, a40, a41, a42);
-    SN2_STORE_ROW(5, a50, a51, a52);
-    SN2_STORE_ROW(6, a60, a61, a62);
-#undef SN2_STORE_ROW
+    // A vector with no lane in the run stores nothing (a store with an empty mask still issues).
+    if (m0) {
+      _mm512_mask_storeu_ps(output_rows[0] + shift, m0, a00);
+      _mm512_mask_storeu_ps(output_rows[1] + shift, m0, a10);
+      _mm512_mask_storeu_ps(output_rows[2] + shift, m0, a20);
+      _mm512_mask_storeu_ps(output_rows[3] + shift, m0, a30);
+      _mm512_mask_storeu_ps(output_rows[4] + shift, m0, a40);
+      _mm512_mask_storeu_ps(output_rows[5] + shift, m0, a50);
+      _mm512_mask_storeu_ps(output_rows[6] + shift, m0, a60);
+    }
+    if (m1) {
+      _mm512_mask_storeu_ps(output_rows[0] + shift + 16, m1, a01);
+      _mm512_mask_storeu_ps(output_rows[1] + shift + 16, m1, a11);
+      _mm512_mask_storeu_ps(output_rows[2] + shift + 16, m1, a21);
+      _mm512_mask_storeu_ps(output_rows[3] + shift + 16, m1, a31);
+      _mm512_mask_storeu_ps(output_rows[4] + shift + 16, m1, a41);
+      _mm512_mask_storeu_ps(output_rows[5] + shift + 16, m1, a51);
+      _mm512_mask_storeu_ps(output_rows[6] + shift + 16, m1, a61);
+    }
+    if (m2) {
+      _mm512_mask_storeu_ps(output_rows[0] + shift + 32, m2, a02);
+      _mm512_mask_storeu_ps(output_rows[1] + shift + 32, m2, a12);
+      _mm512_mask_storeu_ps(output_rows[2] + shift + 32, m2, a22);
+      _mm512_mask_storeu_ps(output_rows[3] + shift + 32, m2, a32);
+      _mm512_mask_storeu_ps(output_rows[4] + shift + 32, m2, a42);
+      _mm512_mask_storeu_ps(output_rows[5] + shift + 32, m2, a52);
+      _mm512_mask_storeu_ps(output_rows[6] + shift + 32, m2, a62);
+    }
   }
 }
