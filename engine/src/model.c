@@ -71,9 +71,8 @@ static bool dense_access(const struct sn2_model* model, uint32_t n) {
 }
 
 // Where sn2's depthwise 3x3 kernel beats XNNPACK's, as measured by bench/f32-dwconv2d.cc on
-// the AVX-512 path (docs/performance.md): every ShuffleNet shape but one, x2.0's first stride-2
-// layer (56x56, 122 channels), where the two are level (0.96). On the AVX2 path (its kernel has
-// no multi-pixel groups yet), XNNPACK.
+// the AVX-512 path (docs/performance.md): every ShuffleNet shape, by 1.14-3.3x. On the AVX2
+// path (its kernel has no multi-pixel groups yet), XNNPACK.
 static bool prefer_sn2_depthwise(const struct sn2_model* model, const struct sn2_node* node) {
   return model->isa == sn2_isa_avx512f && sn2_dwconv2d_supports(&node->params.conv2d);
 }

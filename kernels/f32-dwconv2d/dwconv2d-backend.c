@@ -27,8 +27,9 @@ struct dwconv2d_task {
 // 784 lines, 49 KB) that column no longer fits, and the order turns around: every block of a
 // pair of output rows, then the next pair, so that a block finds the lines next to the ones the
 // block before it read (the L1 prefetchers' next line) still in L1. Measured on ShuffleNet's
-// depthwise shapes (bench/f32-dwconv2d.cc): blocks inner 0.78-0.96x the time on 28x28 and 56x56
-// maps, 1.05-1.26x on 14x14 and 7x7 ones.
+// depthwise shapes (bench/f32-dwconv2d.cc, one run of each order): blocks inner took 0.78-1.11x
+// the time of blocks outermost on 28x28 and 56x56 maps (0.78-0.91 on the widest), 0.95-1.26x on
+// 14x14 and 7x7 ones.
 enum { BLOCKS_INNER_FROM_PIXELS = 512, ROWS_PER_BLOCK_CALL = 2 };
 
 static void run_chunk(void* context, size_t chunk) {

@@ -3,9 +3,9 @@
 // pixels: 14 independent accumulators, each a chain of 9 FMAs.
 //
 // On L1-resident data the FMA ports bound this kernel, so nothing else goes on them where it
-// can be avoided: full blocks load without masks (a zero-masked load costs FMA-port time:
-// 6.0 -> 7.7 cycles per output vector in an assembly test), ShuffleNet's depthwise convs have
-// no clamp to apply, and the padding columns are known at compile time. Groups of 7 tile the
+// can be avoided: full blocks load without masks (a zero-masked load takes FMA-port time,
+// docs/performance.md), ShuffleNet's depthwise convs have no clamp to apply, and the padding
+// columns are known at compile time. Groups of 7 tile the
 // 56/28/14/7-wide rows exactly; on other widths the last group overlaps the one before it
 // (outputs computed twice, stored twice with the same value). The first group of a row has
 // its left padding column, the last one at stride 1 its right one: variants that skip those

@@ -17,7 +17,7 @@ static inline __m512 load(const float* at, __mmask16 mask, bool full) {
 
 // One output row for up to 32 channels at `c` (rows[] already point at them): two vectors per
 // pixel in one sweep, so a 24-channel pixel's 96 bytes are read together (two sweeps over the
-// rows, one per vector, took twice the time at 24 channels). mask1: the second vector's
+// rows, one per vector, took 1.3x the time at 24 channels). mask1: the second vector's
 // channels (0: none).
 static inline void pool_row(const struct sn2_maxpool2d_problem* p, const float* const rows[3],
                             float* out, __mmask16 mask0, __mmask16 mask1, bool full0, bool two,
