@@ -196,6 +196,37 @@ TEST(BuiltinRun, NhwcInputFlagMatchesNchw) {
   EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0);
 }
 
+// Where the stem reads the caller's N, C, H, W buffer in place (AVX-512 path), one session
+// alternating buffers and layouts gives what fresh sessions give, and leaves the buffers as
+// they were.
+TEST(BuiltinRun, InputReadInPlaceAcrossRunsAndLayouts) {
+  ModelPtr model = MakeBuiltin("shufflenet_v2_x0_5");
+  const auto first = PatternInput(3 * 224 * 224, 11), second = PatternInput(3 * 224 * 224, 12);
+  std::vector<float> nhwc(first.size());
+  for (size_t c = 0; c < 3; c++)
+    for (size_t p = 0; p < 224 * 224; p++) nhwc[p * 3 + c] = second[c * 224 * 224 + p];
+  const auto expected_first = RunModel(model.get(), first), expected_second = RunModel(model.get(), second);
+  const auto first_copy = first, nhwc_copy = nhwc;
+  sn2_session_t session = nullptr;
+  ASSERT_EQ(sn2_session_create(model.get(), 2, &session), sn2_status_success) << sn2_last_error();
+  SessionPtr owner(session);
+  std::vector<float> out(expected_first.size());
+  const struct {
+    const std::vector<float>* input;
+    uint32_t flags;
+    const std::vector<float>* expected;
+  } runs[] = {{&first, 0, &expected_first}, {&nhwc, SN2_RUN_INPUT_NHWC, &expected_second},
+              {&first, 0, &expected_first}, {&second, 0, &expected_second}};
+  for (const auto& r : runs) {
+    ASSERT_EQ(sn2_session_run(session, r.input->data(), r.input->size(), out.data(), out.size(), r.flags),
+              sn2_status_success)
+        << sn2_last_error();
+    EXPECT_EQ(std::memcmp(out.data(), r.expected->data(), out.size() * sizeof(float)), 0);
+  }
+  EXPECT_EQ(first, first_copy);
+  EXPECT_EQ(nhwc, nhwc_copy);
+}
+
 TEST(BuiltinRun, ScalarIsaRunsReferenceKernelsOnly) {
   sn2_options scalar{};
   scalar.isa = sn2_isa_scalar;

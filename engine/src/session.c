@@ -22,6 +22,11 @@ struct sn2_session {
   struct sn2_tensor* op_tensors;  // every op's inputs then outputs, back to back
   struct sn2_session_op* ops;
   uint32_t* planar_slots;  // the input's channel planes, where the model keeps it N, C, H, W
+  // Where the model keeps the input N, C, H, W, its one reader (the stem on the taps driver,
+  // which takes its input pointer at each run) reads the caller's buffer in place: no copy.
+  // This is that reader's input tensor, and the arena's copy it points to between runs.
+  struct sn2_tensor* input_in_place;
+  float* arena_input;
 };
 
 void sn2_session_delete(sn2_session_t session) {
@@ -136,6 +141,11 @@ enum sn2_status sn2_session_create(sn2_model_t model, uint32_t threads,
     io += node->output_count;
     op->context.node = node;
     op->context.kernel_data = op->plan->backend->kernel_data;
+    if (model->planar_input && node->inputs[0] == graph->input &&
+        sn2_conv_taps_reads_planar_input(op->plan->backend)) {
+      session->input_in_place = (struct sn2_tensor*)&op->context.inputs[0];  // the session's own
+      session->arena_input = op->context.inputs[0].data;
+    }
     if (op->plan->backend->create) {
       status = op->plan->backend->create(&op->context, session->threadpool, &op->state);
       if (status != sn2_status_success) goto error;
@@ -293,7 +303,10 @@ static enum sn2_status run(sn2_session_t session, const float* input, size_t inp
                        graph->values[graph->input].name);
     }
     transfer(&session->tensors[alias], (float*)input, 1, 1, session->threadpool);
+  } else if (session->input_in_place && !(flags & SN2_RUN_INPUT_NHWC)) {
+    session->input_in_place->data = (float*)input;  // read, never written
   } else {
+    if (session->input_in_place) session->input_in_place->data = session->arena_input;
     transfer(in, (float*)input, flags & SN2_RUN_INPUT_NHWC, 1, session->threadpool);
   }
   const double transfer_seconds = op_seconds ? seconds_now() - transfer_start : 0.0;

@@ -202,8 +202,10 @@ enum sn2_status sn2_conv_taps_create(const struct sn2_op_context* ctx, pthreadpo
 }
 
 void sn2_conv_taps_run(const struct sn2_op_context* ctx, void* state, pthreadpool_t pool) {
-  (void)ctx;
-  const struct taps_state* s = state;
+  struct taps_state* s = state;
+  // The input pointer is taken at each run: the session may hand over the caller's N, C, H, W
+  // buffer in place of its own copy (same layout, only read).
+  s->input = ctx->inputs[0].data;
   gather_patches(s);
   // Threads take rows or tiles of pixels, never channel blocks (which would share output cache
   // lines). Debian's pthreadpool divides by the range: an empty one must not reach it.
