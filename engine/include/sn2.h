@@ -175,7 +175,8 @@ SN2_API void sn2_session_delete(sn2_session_t session);
 
 /// Runs the model once. `input` holds input_count floats (must equal the input's element count),
 /// `output` receives output_count floats (must equal the output's). Both are caller-owned and
-/// only used during the call. Allocates nothing. Not thread-safe for one session.
+/// only used during the call; `input` is only read (some plans read it in place instead of
+/// copying it). Allocates nothing. Not thread-safe for one session.
 SN2_API enum sn2_status sn2_session_run(sn2_session_t session, const float* input,
                                         size_t input_count, float* output, size_t output_count,
                                         uint32_t flags);
