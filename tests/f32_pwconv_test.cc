@@ -150,14 +150,17 @@ TEST(BalancedChunk, BusiestThreadHasTheFewestItems) {
   EXPECT_EQ(sn2_balanced_chunk(0, 2), 1u);    // never a zero-sized chunk
 }
 
-TEST(PwconvChoice, FewestPaddedChannelsThenWidestTile) {
+TEST(PwconvChoice, FewPaddedChannelsThenWidestTile) {
   const sn2_pwconv_config* c58 = sn2_choose_pwconv_config(sn2_isa_avx512f, 58);
   if (!c58) GTEST_SKIP() << "this build has no AVX-512 kernels";
   EXPECT_EQ(c58->nr, 32u);                                                   // 64 lanes, not 96
   EXPECT_EQ(sn2_choose_pwconv_config(sn2_isa_avx512f, 48)->nr, 48u);         // 48, not 64
   EXPECT_EQ(sn2_choose_pwconv_config(sn2_isa_avx512f, 96)->nr, 48u);         // equal: wider
   EXPECT_EQ(sn2_choose_pwconv_config(sn2_isa_avx512f, 232)->nr, 48u);        // 240, not 256
-  EXPECT_EQ(sn2_choose_pwconv_config(sn2_isa_avx512f, 1024)->nr, 32u);       // 1024, not 1056
+  EXPECT_EQ(sn2_choose_pwconv_config(sn2_isa_avx512f, 352)->nr, 32u);        // 384 is 9 % more
+  EXPECT_EQ(sn2_choose_pwconv_config(sn2_isa_avx512f, 488)->nr, 48u);        // 528: 3 % more
+  EXPECT_EQ(sn2_choose_pwconv_config(sn2_isa_avx512f, 1024)->nr, 48u);       // 1056: 3 % more
+  EXPECT_EQ(sn2_choose_pwconv_config(sn2_isa_avx512f, 2048)->nr, 48u);       // 2064
   EXPECT_EQ(sn2_choose_pwconv_config(sn2_isa_scalar, 58), nullptr);
 }
 

@@ -200,14 +200,28 @@ const struct sn2_pwconv_config* sn2_get_pwconv_config(enum sn2_isa isa) {
   return NULL;
 }
 
-// The fewest padded output channels (lanes computed for nothing), the widest tile among equals.
+// Few padded output channels (lanes computed for nothing), then wide tiles: the widest tile
+// among those within 4 % of the fewest padded lanes. A 48-wide tile loads 3 weight vectors per
+// 21 FMAs where a 32-wide one loads 2 per 14, and streams a layer's weights in fewer blocks: on
+// 488-, 1024- and 2048-channel layers (3 % more lanes, or fewer) 7x48 took 0.89-0.97x the time
+// of 7x32 (bench/f32-pwconv.cc, docs/performance.md); where it pads 9 % more (352 channels)
+// the two were level, and 12 % or more (116, 122, 244) is lanes lost.
+enum { PAD_TOLERANCE_PERCENT = 4 };
+
+static size_t padded(size_t i, size_t n) { return (n + configs[i].nr - 1) / configs[i].nr * configs[i].nr; }
+
 static size_t choose(enum sn2_isa isa, size_t n) {
+  size_t fewest = SIZE_MAX;
+  for (size_t i = 0; i < CONFIG_COUNT; i++) {
+    if (configs[i].isa == isa && padded(i, n) < fewest) fewest = padded(i, n);
+  }
   size_t best = CONFIG_COUNT;
   for (size_t i = 0; i < CONFIG_COUNT; i++) {
-    if (configs[i].isa != isa) continue;
-    const size_t padded = (n + configs[i].nr - 1) / configs[i].nr * configs[i].nr;
-    const size_t best_padded = best < CONFIG_COUNT ? (n + configs[best].nr - 1) / configs[best].nr * configs[best].nr : SIZE_MAX;
-    if (padded < best_padded || (padded == best_padded && configs[i].nr > configs[best].nr)) best = i;
+    if (configs[i].isa != isa || padded(i, n) * 100 > fewest * (100 + PAD_TOLERANCE_PERCENT)) continue;
+    if (best == CONFIG_COUNT || configs[i].nr > configs[best].nr ||
+        (configs[i].nr == configs[best].nr && padded(i, n) < padded(best, n))) {
+      best = i;
+    }
   }
   return best;
 }
