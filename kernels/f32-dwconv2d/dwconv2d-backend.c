@@ -140,14 +140,13 @@ bool sn2_dwconv2d_supports(const struct sn2_conv2d_params* p) {
 }
 
 const struct sn2_op_backend* sn2_dwconv2d_backend(enum sn2_isa isa) {
+  const struct sn2_dwconv2d_config* config = sn2_get_dwconv2d_config(isa);
 #if HAVE_CONFIGS
-  for (size_t i = 0; i < CONFIG_COUNT; i++) {
-    if (configs[i].isa != isa) continue;
+  if (config) {
     pthread_once(&backends_once, init_backends);
-    return &backends[i];
+    return &backends[config - configs];
   }
-#else
-  (void)isa;
 #endif
+  (void)config;
   return NULL;
 }

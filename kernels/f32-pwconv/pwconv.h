@@ -20,6 +20,14 @@
 extern "C" {
 #endif
 
+// Lanes [lo, hi) of a 16-lane vector as a bit mask: which lanes of a vector a run's store
+// covers (the 16-lane kernels' store masks).
+static inline uint16_t sn2_lanes16(int lo, int hi) {
+  lo = lo < 0 ? 0 : lo;
+  hi = hi > 16 ? 16 : hi;
+  return hi <= lo ? 0 : (uint16_t)(((1u << (hi - lo)) - 1u) << lo);
+}
+
 struct sn2_f32_minmax_params {
   float min, max;
 };
