@@ -75,6 +75,31 @@ void Sn2(benchmark::State& state, sn2_isa isa) {
   Counters(state, hw, c, stride);
 }
 
+// The AVX-512 kernel alone on one 16-channel block whose rows stay in L1 (9 input rows of
+// W pixels, 64 bytes each): what it computes per output when memory is no limit. Counter:
+// outputs (16-channel vectors) per second.
+void Ukernel(benchmark::State& state) {
+  const sn2_dwconv2d_config* config = sn2_get_dwconv2d_config(sn2_isa_avx512f);
+  if (!config || !sn2_get_hardware_config()->avx512f) {
+    state.SkipWithError("AVX-512 not available on this CPU or build");
+    return;
+  }
+  const size_t out_w = state.range(0), stride = state.range(1), rows = 8;
+  const size_t in_w = out_w * stride, in_h = rows * stride, c = 16;
+  AlignedFloats input(in_h * in_w * c, 0.5f), output(rows * out_w * c, 0.0f);
+  std::vector<float> weights(9 * c, 0.1f), bias(c);
+  const size_t packed_bytes = (sn2_f32_dwconv2d_packed_size(c, config->cb) * sizeof(float) + 63) / 64 * 64;
+  std::unique_ptr<float, decltype(&free)> packed(static_cast<float*>(aligned_alloc(64, packed_bytes)), &free);
+  sn2_f32_dwconv2d_pack(c, config->cb, weights.data(), bias.data(), packed.get());
+  const sn2_dwconv2d_problem problem = {1, in_h, in_w, rows, out_w, c, uint32_t(stride), 1, 1, input.data(), c,
+                                        packed.get(), output.data(), c, {-kInf, kInf}};
+  for (auto _ : state) {
+    config->ukernel(&problem, 0, 0, rows);
+    benchmark::DoNotOptimize(output.data());
+  }
+  state.counters["outputs"] = benchmark::Counter(double(rows * out_w), benchmark::Counter::kIsIterationInvariantRate);
+}
+
 void Xnnpack(benchmark::State& state) {
   if (xnn_initialize(nullptr) != xnn_status_success) {
     state.SkipWithError("XNNPACK failed to initialise");
@@ -99,5 +124,8 @@ void Xnnpack(benchmark::State& state) {
 BENCHMARK(Xnnpack)->Name("f32_dwconv2d_3x3/xnnpack")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(Sn2, avx512f, sn2_isa_avx512f)->Name("f32_dwconv2d_3x3/sn2_16c_avx512f")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(Sn2, avx2, sn2_isa_avx2)->Name("f32_dwconv2d_3x3/sn2_8c_avx2")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
+
+BENCHMARK(Ukernel)->Name("f32_dwconv2d_ukernel/sn2_16c_avx512f")->ArgNames({"w", "s"})
+    ->Args({7, 1})->Args({28, 1})->Args({7, 2})->Args({28, 2})->Unit(benchmark::kMicrosecond);
 
 }  // namespace
