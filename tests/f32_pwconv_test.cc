@@ -128,7 +128,9 @@ TEST_P(PwconvUkernel, MatchesScalarLoop) {
   for (size_t c = 0; c < count; c++) {
     if (configs[c].isa != GetParam()) continue;
     for (size_t n : widths) {
-      for (size_t k : {size_t(1), size_t(3), size_t(29), size_t(116)}) {
+      // k = 233 with n > 32: weights past SN2_PWCONV_PREFETCH_MIN_BYTES, so the tiles prefetch
+      // (the kernels have a loop with prefetches and one without).
+      for (size_t k : {size_t(1), size_t(3), size_t(29), size_t(116), size_t(233)}) {
         for (size_t rows : {size_t(1), size_t(3), size_t(4), size_t(7), size_t(9), size_t(15)}) {
           for (int mode = 0; mode < 6; mode++) {
             Check(&configs[c], Shape{rows, k, n, (mode & 1) != 0, mode >= 2, mode >= 4, rows % 2 == 1});
