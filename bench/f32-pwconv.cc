@@ -1,6 +1,6 @@
 // The pointwise (1x1) convolutions of ShuffleNet V2, x0.5 to x2.0: sn2's gather/scatter kernels
-// (reading a scattered channel subset, writing scattered slots, as in a stride-1 unit) next to
-// XNNPACK's convolution operator on contiguous data. Counter FLOPS = 2 x multiply-adds per second.
+// in the accesses a network gives them next to XNNPACK's convolution operator on contiguous
+// data. Counter FLOPS = 2 x multiply-adds per second.
 #include <benchmark/benchmark.h>
 #include <xnnpack.h>
 
@@ -45,8 +45,16 @@ void ShuffleNetShapes(benchmark::internal::Benchmark* b) {
   for (const auto& shape : shapes) b->Args(shape);
 }
 
+// How a conv meets its tensors. In a stride-1 unit the first 1x1 conv reads its branch's half of
+// the previous unit's shuffled channels (gather: every other slot of a 2k-wide pixel) into a
+// plain tensor, and the last one writes into the slots the next shuffle gives its channels
+// (scatter: two runs of slots of a 2n-wide pixel; the slot tables of x1.0's units have 2 to 9
+// runs, `sn2 inspect`). No conv of the network does both (`gather_scatter`, the stress case);
+// the first conv of each stage's unit 0 and conv5 run on plain tensors.
+enum class Access { kContiguous, kGather, kScatter, kGatherScatter };
+
 // `nr`: the kernel of that tile width, or 0 for the one the plan picks for the layer.
-void Pwconv(benchmark::State& state, sn2_isa isa, bool views, uint32_t nr) {
+void Pwconv(benchmark::State& state, sn2_isa isa, Access access, uint32_t nr) {
   const sn2_hardware_config* hw = sn2_get_hardware_config();
   const sn2_pwconv_config* config = sn2_choose_pwconv_config(isa, size_t(state.range(2)));
   size_t count = 0;
@@ -59,18 +67,17 @@ void Pwconv(benchmark::State& state, sn2_isa isa, bool views, uint32_t nr) {
     return;
   }
   const size_t pixels = size_t(state.range(0)) * state.range(0), k = state.range(1), n = state.range(2);
-  // As in a stride-1 unit: the input is half of a 2k-channel pixel (every other slot) and the
-  // output goes to two runs of slots of a 2n-channel pixel (the slot tables of x1.0's units
-  // have 2 to 9 runs, `sn2 inspect`); or plain contiguous tensors.
-  const size_t in_width = views ? 2 * k : k, out_width = views ? 2 * n : n;
+  const bool gather = access == Access::kGather || access == Access::kGatherScatter;
+  const bool scatter = access == Access::kScatter || access == Access::kGatherScatter;
+  const size_t in_width = gather ? 2 * k : k, out_width = scatter ? 2 * n : n;
   std::vector<float> input(pixels * in_width, 0.5f), output(pixels * out_width), weights(n * k, 0.01f), bias(n);
   std::vector<uint32_t> in_slots(k), out_slots(n);
-  for (size_t q = 0; q < k; q++) in_slots[q] = uint32_t(views ? 2 * q + 1 : q);
+  for (size_t q = 0; q < k; q++) in_slots[q] = uint32_t(gather ? 2 * q + 1 : q);
   for (size_t j = 0; j < n; j++) out_slots[j] = uint32_t(j < n / 2 ? j : n + j);
   const size_t blocks = (n + config->nr - 1) / config->nr;
   std::vector<sn2_pwconv_run> runs(n);
   std::vector<uint32_t> block_first(blocks + 1);
-  sn2_f32_pwconv_make_runs(n, config->nr, views ? out_slots.data() : nullptr, runs.data(), block_first.data());
+  sn2_f32_pwconv_make_runs(n, config->nr, scatter ? out_slots.data() : nullptr, runs.data(), block_first.data());
   // Packed as the engine packs them: 64-byte aligned.
   const size_t packed_bytes = (sn2_f32_pwconv_packed_size(k, n, config->nr) * sizeof(float) + 63) / 64 * 64;
   std::unique_ptr<float, decltype(&free)> packed(static_cast<float*>(aligned_alloc(64, packed_bytes)), &free);
@@ -144,11 +151,13 @@ void Ukernel(benchmark::State& state, sn2_isa isa, uint32_t nr) {
 
 BENCHMARK(Xnnpack)->Name("f32_pwconv/xnnpack")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
 // "chosen": the tile the plan picks for the layer's width (sn2_choose_pwconv_config).
-BENCHMARK_CAPTURE(Pwconv, avx512f_views, sn2_isa_avx512f, true, 0)->Name("f32_pwconv/sn2_chosen_avx512f/views")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(Pwconv, avx512f, sn2_isa_avx512f, false, 0)->Name("f32_pwconv/sn2_chosen_avx512f/contiguous")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(Pwconv, avx512f_7x32, sn2_isa_avx512f, false, 32)->Name("f32_pwconv/sn2_7x32_avx512f/contiguous")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(Pwconv, avx512f_7x48, sn2_isa_avx512f, false, 48)->Name("f32_pwconv/sn2_7x48_avx512f/contiguous")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(Pwconv, avx2_views, sn2_isa_avx2, true, 0)->Name("f32_pwconv/sn2_4x16_avx2/views")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Pwconv, avx512f_gather, sn2_isa_avx512f, Access::kGather, 0)->Name("f32_pwconv/sn2_chosen_avx512f/gather")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Pwconv, avx512f_scatter, sn2_isa_avx512f, Access::kScatter, 0)->Name("f32_pwconv/sn2_chosen_avx512f/scatter")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Pwconv, avx512f_gather_scatter, sn2_isa_avx512f, Access::kGatherScatter, 0)->Name("f32_pwconv/sn2_chosen_avx512f/gather_scatter")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Pwconv, avx512f, sn2_isa_avx512f, Access::kContiguous, 0)->Name("f32_pwconv/sn2_chosen_avx512f/contiguous")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Pwconv, avx512f_7x32, sn2_isa_avx512f, Access::kContiguous, 32)->Name("f32_pwconv/sn2_7x32_avx512f/contiguous")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Pwconv, avx512f_7x48, sn2_isa_avx512f, Access::kContiguous, 48)->Name("f32_pwconv/sn2_7x48_avx512f/contiguous")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Pwconv, avx2_gather_scatter, sn2_isa_avx2, Access::kGatherScatter, 0)->Name("f32_pwconv/sn2_4x16_avx2/gather_scatter")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_CAPTURE(Ukernel, avx512f_7x32, sn2_isa_avx512f, 32)->Name("f32_pwconv_ukernel/sn2_7x32_avx512f")->ArgName("k")->Arg(58)->Arg(116)->Arg(232);
 BENCHMARK_CAPTURE(Ukernel, avx512f_7x48, sn2_isa_avx512f, 48)->Name("f32_pwconv_ukernel/sn2_7x48_avx512f")->ArgName("k")->Arg(58)->Arg(116)->Arg(232);
