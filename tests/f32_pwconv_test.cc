@@ -128,8 +128,7 @@ TEST_P(PwconvUkernel, MatchesScalarLoop) {
   for (size_t c = 0; c < count; c++) {
     if (configs[c].isa != GetParam()) continue;
     for (size_t n : widths) {
-      // k = 233 with n > 32: weights past SN2_PWCONV_PREFETCH_MIN_BYTES, so the tiles prefetch
-      // (the kernels have a loop with prefetches and one without).
+      // k = 233 with n > 32: weights past SN2_PWCONV_PREFETCH_MIN_BYTES, so the tiles prefetch.
       for (size_t k : {size_t(1), size_t(3), size_t(29), size_t(116), size_t(233)}) {
         for (size_t rows : {size_t(1), size_t(3), size_t(4), size_t(7), size_t(9), size_t(15)}) {
           for (int mode = 0; mode < 6; mode++) {
