@@ -31,6 +31,10 @@ struct sn2_op_backend {
   void (*run)(const struct sn2_op_context* context, void* state, pthreadpool_t threadpool);
   void (*destroy)(void* state);
   const void* kernel_data;  // what a backend family tells its functions apart by (or NULL)
+  // Reads its input in the caller's N, C, H, W layout (pixel stride 1, a plane per channel), so
+  // the plan may hand it the caller's image as is: the k x k conv backends (the taps driver reads
+  // any strides and slots; the stem kernel needs planes).
+  bool reads_planar_input;
 };
 
 // Ops that move no data (channel views) run nothing.
@@ -53,10 +57,9 @@ const struct sn2_op_backend* sn2_pwconv_backend(enum sn2_isa isa, size_t output_
 // this build has none.
 const struct sn2_op_backend* sn2_conv_taps_backend(enum sn2_isa isa, size_t output_channels);
 
-// True for the k x k conv backends: they read their input through the tensor's strides and
-// channel slots whatever they are, so the plan may hand them the caller's N, C, H, W image as is
-// (pixel stride 1, a plane per channel).
-bool sn2_conv_taps_reads_planar_input(const struct sn2_op_backend* backend);
+// The stem kernel (3x3 stride 2 from channel planes to NHWC, kernels/f32-conv-chw2hwc), or NULL
+// where this build has none. Only for an input the plan keeps in the caller's N, C, H, W layout.
+const struct sn2_op_backend* sn2_conv_chw2hwc_backend(enum sn2_isa isa);
 
 // The depthwise 3x3 backend for an ISA path, or NULL where this build has none.
 const struct sn2_op_backend* sn2_dwconv2d_backend(enum sn2_isa isa);

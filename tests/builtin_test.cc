@@ -267,7 +267,7 @@ TEST(BuiltinRun, StemKernelFollowsThePath) {
   sn2_op_info op{};
   ASSERT_EQ(sn2_model_get_op_info(model.get(), 0, &op), sn2_status_success);
   EXPECT_STREQ(op.type, "Conv");
-  EXPECT_STREQ(op.kernel, avx512 ? "sn2:f32_conv2d_taps_7x32__avx512f" : "xnnpack:convolution2d_nhwc_f32");
+  EXPECT_STREQ(op.kernel, avx512 ? "sn2:f32_conv_chw2hwc_3x3s2p1_16x24__avx512f" : "xnnpack:convolution2d_nhwc_f32");
   sn2_options xnnpack_only{};
   xnnpack_only.flags = SN2_FLAG_XNNPACK_ONLY;
   ModelPtr plain = MakeBuiltin("shufflenet_v2_x1_0", xnnpack_only);

@@ -1,9 +1,11 @@
-// The k x k convolution driver on the pointwise micro-kernels (kernels/f32-pwconv/
-// conv-taps-backend.c) against the reference executor: windows that cross the padding on
-// every side, images with no interior at all, strides, odd sizes, batches, fused ReLU, 1 vs 2
-// threads bit for bit, the input read in the caller's N, C, H, W layout. Runs where the plan
-// picks the driver (the AVX-512 path); the micro-kernels are tested on every path in
-// f32_pwconv_test.
+// Dense k x k convs from the graph input as the plan runs them, against the reference executor:
+// the driver on the pointwise micro-kernels (kernels/f32-pwconv/conv-taps-backend.c) and, for
+// the stem's geometry (3x3, stride 2, padding 1, up to 4 -> 24 channels), the stem kernel
+// (kernels/f32-conv-chw2hwc). Windows that cross the padding on every side, images with no
+// interior at all, strides, odd sizes, batches, fused ReLU, 1 vs 2 threads bit for bit, the
+// input read in the caller's N, C, H, W layout. Runs where the plan picks them (the AVX-512
+// path); the micro-kernels are tested on their own in f32_pwconv_test and
+// f32_conv_chw2hwc_test.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -51,8 +53,10 @@ TEST_P(ConvTaps, MatchesReference) {
   ASSERT_TRUE(model && reference);
   sn2_op_info op{};
   ASSERT_EQ(sn2_model_get_op_info(model.get(), 0, &op), sn2_status_success);
-  ASSERT_EQ(std::string(op.kernel).rfind("sn2:f32_conv2d_taps_7x", 0), 0u) << op.kernel;
-  // Its only reader takes any strides: the input stays in the caller's N, C, H, W planes.
+  const bool stem = t.kernel == 3 && t.stride == 2 && t.pad == 1 && t.c <= 4 && t.out_channels <= 24;
+  ASSERT_EQ(std::string(op.kernel).rfind(stem ? "sn2:f32_conv_chw2hwc_3x3s2p1_" : "sn2:f32_conv2d_taps_7x", 0), 0u)
+      << op.kernel;
+  // Its only reader reads channel planes: the input stays in the caller's N, C, H, W layout.
   EXPECT_TRUE(model->planar_input);
   EXPECT_FALSE(reference->planar_input);
   const auto input = PatternInput(size_t(t.n) * t.c * t.h * t.w, t.h * 31 + t.c);
@@ -69,6 +73,10 @@ INSTANTIATE_TEST_SUITE_P(
     Shapes, ConvTaps,
     ::testing::Values(ConvCase{1, 3, 31, 29, 24, 3, 2, 1, true},   // the stem's geometry, odd sizes
                       ConvCase{1, 3, 224, 224, 24, 3, 2, 1, true}, // the stem itself
+                      ConvCase{2, 1, 18, 37, 13, 3, 2, 1, false},  // stem kernel: batch 2, 1 -> 13
+                      ConvCase{1, 4, 5, 40, 24, 3, 2, 1, true},    // stem kernel: 4 planes, 3 rows
+                      ConvCase{1, 5, 31, 29, 24, 3, 2, 1, true},   // 5 planes: the taps driver
+                      ConvCase{1, 3, 31, 29, 25, 3, 2, 1, true},   // 25 channels: the taps driver
                       ConvCase{2, 5, 9, 9, 40, 3, 1, 1, false},    // batch 2, 'same' padding
                       ConvCase{1, 2, 11, 6, 17, 5, 2, 2, false},   // 5x5, interior narrower than a tile
                       ConvCase{1, 4, 3, 3, 33, 3, 1, 0, false},    // one output pixel, all interior

@@ -10,6 +10,7 @@
 #include "graph/memory-plan.h"
 #include "graph/onnx-import.h"
 #include "graph/passes.h"
+#include "kernels/config/conv-chw2hwc-config.h"
 #include "kernels/config/dwconv2d-config.h"
 #include "kernels/config/hardware-config.h"
 #include "kernels/config/maxpool2d-config.h"
@@ -104,6 +105,38 @@ static bool prefer_sn2_taps(const struct sn2_model* model, const struct sn2_node
   return model->isa == sn2_isa_avx512f && c->groups == 1 && !c->averaging && !sn2_conv_is_pointwise(c);
 }
 
+// The node that may read the graph input in the caller's N, C, H, W layout, or SN2_INVALID_ID:
+// the input is a plain rank-4 feature map read by one node, as its first input, whole.
+static uint32_t planar_input_reader(const struct sn2_model* model) {
+  const struct sn2_graph* g = model->graph;
+  const uint32_t x = g->input;
+  const struct sn2_value* value = &g->values[x];
+  if (value->rank != 4 || model->views.input_alias != SN2_INVALID_ID || model->views.root[x] != x ||
+      model->views.width[x] != value->dims[1]) {
+    return SN2_INVALID_ID;
+  }
+  const uint32_t* slots = model->views.slots[x];
+  if (slots && (!sn2_slots_contiguous(slots, value->dims[1]) || slots[0] != 0)) return SN2_INVALID_ID;
+  uint32_t readers = 0, reader = 0;
+  for (uint32_t n = 0; n < g->node_count; n++) {
+    for (uint32_t i = 0; i < g->nodes[n].input_count; i++) {
+      if (g->nodes[n].inputs[i] == x) readers++, reader = n;
+    }
+  }
+  return readers == 1 && g->nodes[reader].inputs[0] == x && model->views.read_offset[reader] == UINT32_MAX
+             ? reader
+             : SN2_INVALID_ID;
+}
+
+// The stem (3x3 stride 2 from the image, up to 24 channels) on sn2's kernel that reads the
+// caller's channel planes, on the AVX-512 path: 0.6x the time of the taps driver on ShuffleNet's
+// stem (bench/f32-conv-chw2hwc.cc, docs/performance.md).
+static bool prefer_sn2_chw2hwc(const struct sn2_model* model, uint32_t n) {
+  const struct sn2_node* node = &model->graph->nodes[n];
+  return model->isa == sn2_isa_avx512f && node->type == sn2_op_conv2d &&
+         sn2_conv_chw2hwc_supports(&node->params.conv2d) && planar_input_reader(model) == n;
+}
+
 static const struct sn2_op_backend* choose_backend(const struct sn2_model* model, uint32_t n) {
   const struct sn2_node* node = &model->graph->nodes[n];
   if (model->views.is_view[n]) return sn2_view_backend();
@@ -123,6 +156,10 @@ static const struct sn2_op_backend* choose_backend(const struct sn2_model* model
     const struct sn2_op_backend* backend = sn2_pwconv_backend(model->isa, node->params.conv2d.output_channels);
     if (backend) return backend;
   }
+  if (own_kernels && plain_access(model, n) && prefer_sn2_chw2hwc(model, n)) {
+    const struct sn2_op_backend* backend = sn2_conv_chw2hwc_backend(model->isa);
+    if (backend) return backend;
+  }
   if (own_kernels && node->type == sn2_op_conv2d && prefer_sn2_taps(model, node)) {
     const struct sn2_op_backend* backend = sn2_conv_taps_backend(model->isa, node->params.conv2d.output_channels);
     if (backend) return backend;
@@ -139,26 +176,10 @@ static const struct sn2_op_backend* choose_backend(const struct sn2_model* model
   return sn2_reference_backend(node->type);
 }
 
-// True if the graph input can stay N, C, H, W: a plain rank-4 feature map whose one reader
-// (the stem) reads any strides.
+// True if the graph input stays N, C, H, W: its one reader's backend reads that layout.
 static bool plan_planar_input(const struct sn2_model* model) {
-  const struct sn2_graph* g = model->graph;
-  const uint32_t x = g->input;
-  const struct sn2_value* value = &g->values[x];
-  if (value->rank != 4 || model->views.input_alias != SN2_INVALID_ID || model->views.root[x] != x ||
-      model->views.width[x] != value->dims[1]) {
-    return false;
-  }
-  const uint32_t* slots = model->views.slots[x];
-  if (slots && (!sn2_slots_contiguous(slots, value->dims[1]) || slots[0] != 0)) return false;
-  uint32_t readers = 0, reader = 0;
-  for (uint32_t n = 0; n < g->node_count; n++) {
-    for (uint32_t i = 0; i < g->nodes[n].input_count; i++) {
-      if (g->nodes[n].inputs[i] == x) readers++, reader = n;
-    }
-  }
-  return readers == 1 && g->nodes[reader].inputs[0] == x && model->views.read_offset[reader] == UINT32_MAX &&
-         sn2_conv_taps_reads_planar_input(model->ops[reader].backend);
+  const uint32_t reader = planar_input_reader(model);
+  return reader != SN2_INVALID_ID && model->ops[reader].backend->reads_planar_input;
 }
 
 // One buffer per root (a value that owns storage), alive while any value inside it is.

@@ -142,7 +142,7 @@ enum sn2_status sn2_session_create(sn2_model_t model, uint32_t threads,
     op->context.node = node;
     op->context.kernel_data = op->plan->backend->kernel_data;
     if (model->planar_input && node->inputs[0] == graph->input &&
-        sn2_conv_taps_reads_planar_input(op->plan->backend)) {
+        op->plan->backend->reads_planar_input) {
       session->input_in_place = (struct sn2_tensor*)&op->context.inputs[0];  // the session's own
       session->arena_input = op->context.inputs[0].data;
     }

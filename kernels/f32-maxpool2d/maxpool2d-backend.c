@@ -77,7 +77,7 @@ static struct sn2_op_backend backends[CONFIG_COUNT];
 static pthread_once_t backends_once = PTHREAD_ONCE_INIT;
 static void init_backends(void) {
   for (size_t i = 0; i < CONFIG_COUNT; i++) {
-    backends[i] = (struct sn2_op_backend){configs[i].name, create, run, destroy, &configs[i]};
+    backends[i] = (struct sn2_op_backend){configs[i].name, create, run, destroy, &configs[i], false};
   }
 }
 #else

@@ -177,9 +177,9 @@ static struct sn2_op_backend backends[CONFIG_COUNT], taps_backends[CONFIG_COUNT]
 static pthread_once_t backends_once = PTHREAD_ONCE_INIT;
 static void init_backends(void) {
   for (size_t i = 0; i < CONFIG_COUNT; i++) {
-    backends[i] = (struct sn2_op_backend){configs[i].name, create, run, destroy, &configs[i]};
+    backends[i] = (struct sn2_op_backend){configs[i].name, create, run, destroy, &configs[i], false};
     taps_backends[i] = (struct sn2_op_backend){configs[i].taps_name, sn2_conv_taps_create, sn2_conv_taps_run,
-                                               sn2_conv_taps_destroy, &configs[i]};
+                                               sn2_conv_taps_destroy, &configs[i], true};
   }
 }
 #else
@@ -254,8 +254,4 @@ const struct sn2_op_backend* sn2_pwconv_backend(enum sn2_isa isa, size_t output_
 
 const struct sn2_op_backend* sn2_conv_taps_backend(enum sn2_isa isa, size_t output_channels) {
   return backend_for(taps_backends, isa, output_channels);
-}
-
-bool sn2_conv_taps_reads_planar_input(const struct sn2_op_backend* backend) {
-  return backend && backend->create == sn2_conv_taps_create;
 }

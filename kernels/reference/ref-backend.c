@@ -75,7 +75,7 @@ static void run_gather(const struct sn2_op_context* c, void* s, pthreadpool_t po
   sn2_ref_gather(&c->node->params.gather, &c->inputs[0], &c->outputs[0]);
 }
 
-#define REF(type, name) [type] = {"ref:" #name, NULL, run_##name, NULL, NULL}
+#define REF(type, name) [type] = {"ref:" #name, NULL, run_##name, NULL, NULL, false}
 static const struct sn2_op_backend reference_backends[sn2_op_type_count] = {
     REF(sn2_op_conv2d, conv2d),
     REF(sn2_op_batchnorm, batchnorm),
@@ -105,6 +105,6 @@ static void run_nothing(const struct sn2_op_context* c, void* s, pthreadpool_t p
   (void)c, (void)s, (void)pool;
 }
 
-static const struct sn2_op_backend view_backend = {"view", NULL, run_nothing, NULL, NULL};
+static const struct sn2_op_backend view_backend = {"view", NULL, run_nothing, NULL, NULL, false};
 
 const struct sn2_op_backend* sn2_view_backend(void) { return &view_backend; }

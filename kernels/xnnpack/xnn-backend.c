@@ -268,25 +268,25 @@ static enum sn2_status create_parts(const struct sn2_op_context* c, pthreadpool_
 }
 
 static const struct sn2_op_backend parts_backend = {
-    "xnnpack:copy_nc_x32", create_parts, run_parts, delete_parts, NULL};
+    "xnnpack:copy_nc_x32", create_parts, run_parts, delete_parts, NULL, false};
 
 static const struct sn2_op_backend shuffle_backend = {
-    "xnnpack:channel_shuffle_nc_x32", create_shuffle, run_operator, delete_operator, NULL};
+    "xnnpack:channel_shuffle_nc_x32", create_shuffle, run_operator, delete_operator, NULL, false};
 
 static const struct sn2_op_backend clamp_backend = {
-    "xnnpack:clamp_nc_f32", create_clamp, run_operator, delete_operator, NULL};
+    "xnnpack:clamp_nc_f32", create_clamp, run_operator, delete_operator, NULL, false};
 static const struct sn2_op_backend binary_backend = {
-    "xnnpack:binary_nd_f32", create_binary, run_operator, delete_operator, NULL};
+    "xnnpack:binary_nd_f32", create_binary, run_operator, delete_operator, NULL, false};
 
 static const struct sn2_op_backend conv2d_backend = {
-    "xnnpack:convolution2d_nhwc_f32", create_conv2d, run_operator, delete_operator, NULL};
+    "xnnpack:convolution2d_nhwc_f32", create_conv2d, run_operator, delete_operator, NULL, false};
 static const struct sn2_op_backend max_pool_backend = {
-    "xnnpack:max_pooling2d_nhwc_f32", create_max_pool, run_operator, delete_operator, NULL};
+    "xnnpack:max_pooling2d_nhwc_f32", create_max_pool, run_operator, delete_operator, NULL, false};
 static const struct sn2_op_backend global_avg_pool_backend = {
     "xnnpack:global_average_pooling_nwc_f32", create_global_avg_pool, run_operator,
-    delete_operator, NULL};
+    delete_operator, NULL, false};
 static const struct sn2_op_backend fully_connected_backend = {
-    "xnnpack:fully_connected_nc_f32", create_fully_connected, run_operator, delete_operator, NULL};
+    "xnnpack:fully_connected_nc_f32", create_fully_connected, run_operator, delete_operator, NULL, false};
 
 const struct sn2_op_backend* sn2_xnnpack_backend(const struct sn2_graph* graph,
                                                  const struct sn2_node* node, bool dense) {

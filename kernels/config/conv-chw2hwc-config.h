@@ -1,0 +1,37 @@
+// Which stem kernel (dense 3x3 stride-2 conv from channel planes to NHWC) serves each ISA path.
+#ifndef SN2_KERNELS_CONFIG_CONV_CHW2HWC_CONFIG_H
+#define SN2_KERNELS_CONFIG_CONV_CHW2HWC_CONFIG_H
+
+#include <stdbool.h>
+
+#include "kernels/f32-conv-chw2hwc/conv-chw2hwc.h"
+#include "kernels/op-params.h"
+#include "sn2.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct sn2_conv_chw2hwc_config {
+  sn2_f32_conv_chw2hwc_ukernel_fn ukernel;
+  enum sn2_isa isa;
+  const char* name;
+};
+
+// The kernel for `isa`, or NULL where this build has none.
+const struct sn2_conv_chw2hwc_config* sn2_get_conv_chw2hwc_config(enum sn2_isa isa);
+
+// True for the convs these kernels compute: 3x3, stride 2, one row and one column of padding on
+// top and left (at most one on the other sides), groups 1, no dilation, up to 4 input and 24
+// output channels.
+bool sn2_conv_chw2hwc_supports(const struct sn2_conv2d_params* params);
+
+// A whole conv: pairs of output rows over `threadpool` (NULL: the caller's thread).
+void sn2_f32_conv_chw2hwc_run(const struct sn2_conv_chw2hwc_config* config,
+                              const struct sn2_conv_chw2hwc_problem* problem, void* threadpool);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif  // SN2_KERNELS_CONFIG_CONV_CHW2HWC_CONFIG_H

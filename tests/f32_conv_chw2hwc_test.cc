@@ -1,0 +1,122 @@
+// The stem kernel (3x3 stride 2 from channel planes to NHWC) against a scalar loop written
+// here: image sizes from 1x1 up to the stem's 224x224 (partial tiles, odd rows, windows past
+// every edge), 1-4 input planes, 1-24 output channels, batches of 2, output pixels wider than
+// their channels (canaries in the gap), clamps, and rows computed in chunks that start anywhere
+// (the kernel pairs rows; a chunk may split a pair or an image).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "kernels/config/conv-chw2hwc-config.h"
+#include "kernels/config/hardware-config.h"
+
+namespace {
+
+constexpr float kCanary = -7777.0f;
+
+struct Case {
+  size_t batch, c, h, w, n;
+  bool pad_after;  // one row/column of padding at the bottom/right too (ONNX pads 1,1,1,1)
+  sn2_f32_minmax_params params;
+};
+
+// out[b][oy][ox][o] = clamp(bias[o] + sum over c, ky, kx of in[b][c][2oy-1+ky][2ox-1+kx] * w[o][ky][kx][c]).
+std::vector<float> Reference(const Case& t, size_t out_h, size_t out_w, size_t stride, const std::vector<float>& in,
+                             const std::vector<float>& w, const std::vector<float>& bias) {
+  std::vector<float> out(t.batch * out_h * out_w * stride, kCanary);
+  for (size_t b = 0; b < t.batch; b++)
+    for (size_t oy = 0; oy < out_h; oy++)
+      for (size_t ox = 0; ox < out_w; ox++)
+        for (size_t o = 0; o < t.n; o++) {
+          double sum = bias[o];
+          for (size_t ky = 0; ky < 3; ky++)
+            for (size_t kx = 0; kx < 3; kx++) {
+              const long iy = long(2 * oy + ky) - 1, ix = long(2 * ox + kx) - 1;
+              if (iy < 0 || ix < 0 || iy >= long(t.h) || ix >= long(t.w)) continue;
+              for (size_t c = 0; c < t.c; c++) {
+                sum += double(in[((b * t.c + c) * t.h + size_t(iy)) * t.w + size_t(ix)]) * w[((o * 3 + ky) * 3 + kx) * t.c + c];
+              }
+            }
+          const float v = float(sum);
+          out[((b * out_h + oy) * out_w + ox) * stride + o] = std::fmin(std::fmax(v, t.params.min), t.params.max);
+        }
+  return out;
+}
+
+void Check(const sn2_conv_chw2hwc_config* config, const Case& t) {
+  SCOPED_TRACE(testing::Message() << "batch " << t.batch << " c " << t.c << " " << t.h << "x" << t.w << " n " << t.n
+                                  << " pad_after " << t.pad_after << " clamp [" << t.params.min << ", " << t.params.max << "]");
+  // ONNX's output size, floor((in + pads - 3) / 2) + 1: no row where a 1-pixel image has no
+  // padding after it.
+  const size_t out_h = (t.h + t.pad_after) / 2, out_w = (t.w + t.pad_after) / 2;
+  if (out_h == 0 || out_w == 0) return;
+  const size_t stride = t.n + 3;
+  std::mt19937 rng(uint32_t(t.h * 977 + t.w * 31 + t.c * 7 + t.n));
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> in(t.batch * t.c * t.h * t.w), w(t.n * 9 * t.c), bias(t.n);
+  for (float& v : in) v = dist(rng);
+  for (float& v : w) v = dist(rng);
+  for (float& v : bias) v = dist(rng);
+  std::vector<float> packed(sn2_f32_conv_chw2hwc_packed_size(t.c));
+  sn2_f32_conv_chw2hwc_pack(t.c, t.n, w.data(), bias.data(), packed.data());
+  const std::vector<float> expected = Reference(t, out_h, out_w, stride, in, w, bias);
+  sn2_conv_chw2hwc_problem p = {t.batch, t.h, t.w, out_h, out_w, t.c, t.n, in.data(), t.c * t.h * t.w, t.h * t.w,
+                                t.w, packed.data(), nullptr, stride, t.params};
+  const size_t rows = t.batch * out_h;
+  for (size_t chunk : {rows, size_t(1), size_t(3)}) {
+    std::vector<float> out(expected.size(), kCanary);
+    p.output = out.data();
+    for (size_t row = 0; row < rows; row += chunk) config->ukernel(&p, row, std::min(chunk, rows - row));
+    for (size_t i = 0; i < out.size(); i++) {
+      if (expected[i] == kCanary) {
+        ASSERT_EQ(out[i], kCanary) << "wrote a slot outside the channels, index " << i << ", chunks of " << chunk;
+      } else {
+        ASSERT_NEAR(out[i], expected[i], 1e-5f * (1.0f + std::fabs(expected[i]))) << "index " << i << ", chunks of " << chunk;
+      }
+    }
+  }
+}
+
+TEST(ConvChw2hwcUkernel, MatchesScalarLoop) {
+  const sn2_conv_chw2hwc_config* config = sn2_get_conv_chw2hwc_config(sn2_isa_avx512f);
+  if (!config) GTEST_SKIP() << "this build has no AVX-512 stem kernel";
+  if (!sn2_get_hardware_config()->avx512f) GTEST_SKIP() << "this CPU cannot run avx512f";
+  const float inf = INFINITY;
+  const sn2_f32_minmax_params relu{0.0f, inf}, clamp{-0.5f, 0.75f}, none{-inf, inf};
+  Check(config, {1, 3, 224, 224, 24, true, relu});  // ShuffleNet's stem
+  for (size_t h : {1, 2, 5, 18}) {
+    for (size_t w : {1, 3, 32, 33, 47}) {
+      for (size_t c : {1, 2, 3, 4}) {
+        for (size_t n : {1, 8, 13, 24}) {
+          for (bool pad_after : {false, true}) {
+            Check(config, {h % 2 + 1, c, h, w, n, pad_after, n % 2 ? clamp : relu});
+            if (HasFatalFailure()) return;
+          }
+        }
+      }
+    }
+  }
+  Check(config, {2, 3, 31, 65, 17, true, none});
+}
+
+TEST(ConvChw2hwcUkernel, SupportsOnlyItsGeometry) {
+  sn2_conv2d_params p{};
+  p.kernel_h = p.kernel_w = 3, p.stride_h = p.stride_w = 2, p.dilation_h = p.dilation_w = 1;
+  p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 1, p.groups = 1, p.input_channels = 3, p.output_channels = 24;
+  EXPECT_TRUE(sn2_conv_chw2hwc_supports(&p));
+  sn2_conv2d_params q = p;
+  q.output_channels = 25;
+  EXPECT_FALSE(sn2_conv_chw2hwc_supports(&q));
+  q = p, q.input_channels = 5;
+  EXPECT_FALSE(sn2_conv_chw2hwc_supports(&q));
+  q = p, q.pad_left = 0;
+  EXPECT_FALSE(sn2_conv_chw2hwc_supports(&q));
+  q = p, q.stride_w = 1;
+  EXPECT_FALSE(sn2_conv_chw2hwc_supports(&q));
+  q = p, q.pad_bottom = 2;
+  EXPECT_FALSE(sn2_conv_chw2hwc_supports(&q));
+}
+
+}  // namespace
