@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <limits>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "kernels/config/dwconv2d-config.h"
@@ -52,28 +53,33 @@ void Counters(benchmark::State& state, size_t hw, size_t c, size_t stride) {
                                                benchmark::Counter::kIsIterationInvariantRate);
 }
 
-void Sn2(benchmark::State& state, sn2_isa isa) {
+// Pixel stride of the maps: the channel count, or a fourth argument (the footprint family).
+size_t PixelStride(const benchmark::State& state, size_t c, bool strided) { return strided ? size_t(state.range(3)) : c; }
+
+void Sn2Strided(benchmark::State& state, sn2_isa isa, bool strided) {
   const sn2_hardware_config* hw_config = sn2_get_hardware_config();
   const sn2_dwconv2d_config* config = sn2_get_dwconv2d_config(isa);
   if (!config || (isa == sn2_isa_avx512f && !hw_config->avx512f) || (isa == sn2_isa_avx2 && !hw_config->avx2_fma)) {
     state.SkipWithError("ISA not available on this CPU or build");
     return;
   }
-  const size_t hw = state.range(0), c = state.range(1), stride = state.range(2);
+  const size_t hw = state.range(0), c = state.range(1), stride = state.range(2), st = PixelStride(state, c, strided);
   const size_t out = (hw + 2 - 3) / stride + 1;
-  AlignedFloats input(hw * hw * c, 0.5f), output(out * out * c, 0.0f);
+  AlignedFloats input(hw * hw * st, 0.5f), output(out * out * st, 0.0f);
   std::vector<float> weights(9 * c, 0.1f), bias(c);
   const size_t packed_bytes = (sn2_f32_dwconv2d_packed_size(c, config->cb) * sizeof(float) + 63) / 64 * 64;
   std::unique_ptr<float, decltype(&free)> packed(static_cast<float*>(aligned_alloc(64, packed_bytes)), &free);
   sn2_f32_dwconv2d_pack(c, config->cb, weights.data(), bias.data(), packed.get());
-  const sn2_dwconv2d_problem problem = {1, hw, hw, out, out, c, uint32_t(stride), 1, 1, input.data(), c,
-                                        packed.get(), output.data(), c, {-kInf, kInf}};
+  const sn2_dwconv2d_problem problem = {1, hw, hw, out, out, c, uint32_t(stride), 1, 1, input.data(), st,
+                                        packed.get(), output.data(), st, {-kInf, kInf}};
   for (auto _ : state) {
     sn2_f32_dwconv2d_run(config, &problem, nullptr);
     benchmark::DoNotOptimize(output.data());
   }
   Counters(state, hw, c, stride);
 }
+
+void Sn2(benchmark::State& state, sn2_isa isa) { Sn2Strided(state, isa, false); }
 
 // The AVX-512 kernel alone on one 16-channel block whose rows stay in L1 (9 input rows of
 // W pixels, 64 bytes each): what it computes per output when memory is no limit. Counter:
@@ -100,17 +106,17 @@ void Ukernel(benchmark::State& state) {
   state.counters["outputs"] = benchmark::Counter(double(rows * out_w), benchmark::Counter::kIsIterationInvariantRate);
 }
 
-void Xnnpack(benchmark::State& state) {
+void XnnpackStrided(benchmark::State& state, bool strided) {
   if (xnn_initialize(nullptr) != xnn_status_success) {
     state.SkipWithError("XNNPACK failed to initialise");
     return;
   }
-  const size_t hw = state.range(0), c = state.range(1), stride = state.range(2);
+  const size_t hw = state.range(0), c = state.range(1), stride = state.range(2), st = PixelStride(state, c, strided);
   const size_t out = (hw + 2 - 3) / stride + 1;
-  AlignedFloats input(hw * hw * c, 0.5f), output(out * out * c, 0.0f);
+  AlignedFloats input(hw * hw * st, 0.5f), output(out * out * st, 0.0f);
   std::vector<float> weights(9 * c, 0.1f), bias(c);
   xnn_operator_t op = nullptr;
-  if (xnn_create_convolution2d_nhwc_f32(1, 1, 1, 1, 3, 3, stride, stride, 1, 1, c, 1, 1, c, c,
+  if (xnn_create_convolution2d_nhwc_f32(1, 1, 1, 1, 3, 3, stride, stride, 1, 1, c, 1, 1, st, st,
                                         weights.data(), bias.data(), -kInf, kInf, 0, &op) != xnn_status_success ||
       xnn_setup_convolution2d_nhwc_f32(op, 1, hw, hw, input.data(), output.data(), nullptr) != xnn_status_success) {
     state.SkipWithError("XNNPACK refused the convolution");
@@ -121,9 +127,25 @@ void Xnnpack(benchmark::State& state) {
   Counters(state, hw, c, stride);
 }
 
+void Xnnpack(benchmark::State& state) { XnnpackStrided(state, false); }
+
+// x2.0's stage-2 stride-2 layer (56x56, 122 channels) beside maps of other sizes: 112 or 122
+// channels, pixels of 112, 116, 122 or 144 floats. Its input (1.5 MB) and output (0.4 MB)
+// together nearly fill this core's 2 MB L2, and a benchmark repeating one call reads the input
+// back from L3 in part: how the time of both kernels moves with the bytes a map spans.
+void Footprints(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"hw", "c", "s", "pixel"});
+  for (auto [c, pixel] : {std::pair{112, 112}, {112, 116}, {112, 122}, {122, 122}, {122, 144}}) b->Args({56, c, 2, pixel});
+}
+void Sn2Footprint(benchmark::State& state) { Sn2Strided(state, sn2_isa_avx512f, true); }
+void XnnpackFootprint(benchmark::State& state) { XnnpackStrided(state, true); }
+
 BENCHMARK(Xnnpack)->Name("f32_dwconv2d_3x3/xnnpack")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(Sn2, avx512f, sn2_isa_avx512f)->Name("f32_dwconv2d_3x3/sn2_16c_avx512f")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(Sn2, avx2, sn2_isa_avx2)->Name("f32_dwconv2d_3x3/sn2_8c_avx2")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
+
+BENCHMARK(XnnpackFootprint)->Name("f32_dwconv2d_3x3_footprint/xnnpack")->Apply(Footprints)->Unit(benchmark::kMicrosecond);
+BENCHMARK(Sn2Footprint)->Name("f32_dwconv2d_3x3_footprint/sn2_16c_avx512f")->Apply(Footprints)->Unit(benchmark::kMicrosecond);
 
 BENCHMARK(Ukernel)->Name("f32_dwconv2d_ukernel/sn2_16c_avx512f")->ArgNames({"w", "s"})
     ->Args({7, 1})->Args({28, 1})->Args({7, 2})->Args({28, 2})->Unit(benchmark::kMicrosecond);
