@@ -81,9 +81,10 @@ void Sn2Strided(benchmark::State& state, sn2_isa isa, bool strided) {
 
 void Sn2(benchmark::State& state, sn2_isa isa) { Sn2Strided(state, isa, false); }
 
-// The AVX-512 kernel alone on one 16-channel block whose rows stay in L1 (9 input rows of
-// W pixels, 64 bytes each): what it computes per output when memory is no limit. Counter:
-// outputs (16-channel vectors) per second.
+// The AVX-512 kernel alone on one 16-channel block, 8 output rows of W pixels: what it
+// computes per output when memory is little limit (its 8 x S input rows of W x S pixels,
+// 64 bytes each, stay in L1 but at w:28 s:2, 57 KB). Counter: outputs (16-channel vectors)
+// per second.
 void Ukernel(benchmark::State& state) {
   const sn2_dwconv2d_config* config = sn2_get_dwconv2d_config(sn2_isa_avx512f);
   if (!config || !sn2_get_hardware_config()->avx512f) {
