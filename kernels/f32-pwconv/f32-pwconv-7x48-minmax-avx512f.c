@@ -12,7 +12,6 @@ void sn2_f32_pwconv_minmax_ukernel_7x48__avx512f(
     const float* packed, float* const* output_rows, const struct sn2_pwconv_run* runs,
     size_t run_count, const void* prefetch, const struct sn2_f32_minmax_params* params) {
   (void)rows;  // tail rows repeat the last pixel: they recompute and rewrite its own values
-  (void)n;     // the runs say which channels are stored
   const float* i0 = input_rows[0];
   const float* i1 = input_rows[1];
   const float* i2 = input_rows[2];
@@ -31,41 +30,55 @@ void sn2_f32_pwconv_minmax_ukernel_7x48__avx512f(
   const size_t line_step = prefetch ? 64 : 0;
   // One input channel; two per loop iteration, so that the loop's own instructions compete less
   // with the FMAs (x1.5: 0.98x the time of one per iteration, docs/performance.md).
-#define SN2_STEP()                                                        \
-  do {                                                                    \
-    _mm_prefetch(line, _MM_HINT_T1);                                      \
-    const uint32_t s = input_slots[q];                                    \
-    const __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16),   \
-                 w2 = _mm512_loadu_ps(w + 32);                            \
-    __m512 x = _mm512_set1_ps(i0[s]);                                     \
-    a00 = _mm512_fmadd_ps(x, w0, a00), a01 = _mm512_fmadd_ps(x, w1, a01), \
-    a02 = _mm512_fmadd_ps(x, w2, a02);                                    \
-    x = _mm512_set1_ps(i1[s]);                                            \
-    a10 = _mm512_fmadd_ps(x, w0, a10), a11 = _mm512_fmadd_ps(x, w1, a11), \
-    a12 = _mm512_fmadd_ps(x, w2, a12);                                    \
-    x = _mm512_set1_ps(i2[s]);                                            \
-    a20 = _mm512_fmadd_ps(x, w0, a20), a21 = _mm512_fmadd_ps(x, w1, a21), \
-    a22 = _mm512_fmadd_ps(x, w2, a22);                                    \
-    x = _mm512_set1_ps(i3[s]);                                            \
-    a30 = _mm512_fmadd_ps(x, w0, a30), a31 = _mm512_fmadd_ps(x, w1, a31), \
-    a32 = _mm512_fmadd_ps(x, w2, a32);                                    \
-    x = _mm512_set1_ps(i4[s]);                                            \
-    a40 = _mm512_fmadd_ps(x, w0, a40), a41 = _mm512_fmadd_ps(x, w1, a41), \
-    a42 = _mm512_fmadd_ps(x, w2, a42);                                    \
-    x = _mm512_set1_ps(i5[s]);                                            \
-    a50 = _mm512_fmadd_ps(x, w0, a50), a51 = _mm512_fmadd_ps(x, w1, a51), \
-    a52 = _mm512_fmadd_ps(x, w2, a52);                                    \
-    x = _mm512_set1_ps(i6[s]);                                            \
-    a60 = _mm512_fmadd_ps(x, w0, a60), a61 = _mm512_fmadd_ps(x, w1, a61), \
-    a62 = _mm512_fmadd_ps(x, w2, a62);                                    \
-    q++, w += 48, line += line_step;                                      \
+#define SN2_STEP(V)                                                                       \
+  do {                                                                                    \
+    _mm_prefetch(line, _MM_HINT_T1);                                                      \
+    const uint32_t s = input_slots[q];                                                    \
+    const __m512 w0 = _mm512_loadu_ps(w);                                                 \
+    const __m512 w1 = V > 1 ? _mm512_loadu_ps(w + 16) : w0;                               \
+    const __m512 w2 = V > 2 ? _mm512_loadu_ps(w + 32) : w0;                               \
+    __m512 x = _mm512_set1_ps(i0[s]);                                                     \
+    a00 = _mm512_fmadd_ps(x, w0, a00), a01 = V > 1 ? _mm512_fmadd_ps(x, w1, a01) : a01,   \
+    a02 = V > 2 ? _mm512_fmadd_ps(x, w2, a02) : a02;                                      \
+    x = _mm512_set1_ps(i1[s]);                                                            \
+    a10 = _mm512_fmadd_ps(x, w0, a10), a11 = V > 1 ? _mm512_fmadd_ps(x, w1, a11) : a11,   \
+    a12 = V > 2 ? _mm512_fmadd_ps(x, w2, a12) : a12;                                      \
+    x = _mm512_set1_ps(i2[s]);                                                            \
+    a20 = _mm512_fmadd_ps(x, w0, a20), a21 = V > 1 ? _mm512_fmadd_ps(x, w1, a21) : a21,   \
+    a22 = V > 2 ? _mm512_fmadd_ps(x, w2, a22) : a22;                                      \
+    x = _mm512_set1_ps(i3[s]);                                                            \
+    a30 = _mm512_fmadd_ps(x, w0, a30), a31 = V > 1 ? _mm512_fmadd_ps(x, w1, a31) : a31,   \
+    a32 = V > 2 ? _mm512_fmadd_ps(x, w2, a32) : a32;                                      \
+    x = _mm512_set1_ps(i4[s]);                                                            \
+    a40 = _mm512_fmadd_ps(x, w0, a40), a41 = V > 1 ? _mm512_fmadd_ps(x, w1, a41) : a41,   \
+    a42 = V > 2 ? _mm512_fmadd_ps(x, w2, a42) : a42;                                      \
+    x = _mm512_set1_ps(i5[s]);                                                            \
+    a50 = _mm512_fmadd_ps(x, w0, a50), a51 = V > 1 ? _mm512_fmadd_ps(x, w1, a51) : a51,   \
+    a52 = V > 2 ? _mm512_fmadd_ps(x, w2, a52) : a52;                                      \
+    x = _mm512_set1_ps(i6[s]);                                                            \
+    a60 = _mm512_fmadd_ps(x, w0, a60), a61 = V > 1 ? _mm512_fmadd_ps(x, w1, a61) : a61,   \
+    a62 = V > 2 ? _mm512_fmadd_ps(x, w2, a62) : a62;                                      \
+    q++, w += 48, line += line_step;                                                      \
+  } while (0)
+#define SN2_LOOP(V)                                                                       \
+  do {                                                                                    \
+    for (; q + 2 <= k;) {                                                                 \
+      SN2_STEP(V);                                                                        \
+      SN2_STEP(V);                                                                        \
+    }                                                                                     \
+    if (q < k) SN2_STEP(V);                                                               \
   } while (0)
   size_t q = 0;
-  for (; q + 2 <= k;) {
-    SN2_STEP();
-    SN2_STEP();
+  // Only the vectors holding channels of this block: a layer's last block, where its width is
+  // not a multiple of 48, computes 16 or 32 lanes instead of 48.
+  if (n > 32) {
+    SN2_LOOP(3);
+  } else if (n > 16) {
+    SN2_LOOP(2);
+  } else {
+    SN2_LOOP(1);
   }
-  if (q < k) SN2_STEP();
+#undef SN2_LOOP
 #undef SN2_STEP
   // The min only where there is an upper bound: ReLU (every ShuffleNet 1x1 conv) has none,
   // and max-then-min is the same clamp, NaN included, with 7 x 3 fewer ops on the FMA ports.
