@@ -3,6 +3,7 @@
 #ifndef SN2_KERNELS_BACKEND_H
 #define SN2_KERNELS_BACKEND_H
 
+#include <pthread.h>
 #include <pthreadpool.h>
 #include <stdbool.h>
 
@@ -36,6 +37,35 @@ struct sn2_op_backend {
   // any strides and slots; the stem kernel needs planes).
   bool reads_planar_input;
 };
+
+// The op backends of a kernel family, one per row of its config table: `configs` (a static
+// array of rows with `isa` and `name`, or a NULL pointer) and CONFIG_COUNT must be defined
+// first. Defines `get_config` (the row for an ISA, or NULL) and `get_backend` (that row's
+// backend, or NULL), the backends named by their rows and built once (C cannot initialise one
+// table from the other).
+#define SN2_DEFINE_CONFIG_BACKENDS(config_type, get_config, get_backend, create, run, destroy, \
+                                   reads_planar)                                               \
+  static struct sn2_op_backend backends_[CONFIG_COUNT > 0 ? CONFIG_COUNT : 1];                 \
+  static const size_t config_count_ = CONFIG_COUNT; /* 0 where the build has no kernel */      \
+  static pthread_once_t backends_once_ = PTHREAD_ONCE_INIT;                                    \
+  static void init_backends_(void) {                                                           \
+    for (size_t i = 0; i < config_count_; i++) {                                               \
+      backends_[i] = (struct sn2_op_backend){configs[i].name, create, run, destroy, &configs[i], \
+                                             reads_planar};                                    \
+    }                                                                                          \
+  }                                                                                            \
+  const struct config_type* get_config(enum sn2_isa isa) {                                     \
+    for (size_t i = 0; i < config_count_; i++) {                                               \
+      if (configs[i].isa == isa) return &configs[i];                                           \
+    }                                                                                          \
+    return NULL;                                                                               \
+  }                                                                                            \
+  const struct sn2_op_backend* get_backend(enum sn2_isa isa) {                                 \
+    const struct config_type* config = get_config(isa);                                        \
+    if (!config) return NULL;                                                                  \
+    pthread_once(&backends_once_, init_backends_);                                             \
+    return &backends_[config - configs];                                                       \
+  }
 
 // Ops that move no data (channel views) run nothing.
 const struct sn2_op_backend* sn2_view_backend(void);

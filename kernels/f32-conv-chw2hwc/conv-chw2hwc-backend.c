@@ -106,37 +106,11 @@ static const struct sn2_conv_chw2hwc_config configs[] = {
     {sn2_f32_conv_chw2hwc_3x3s2p1_minmax_ukernel_16x24__avx512f, sn2_isa_avx512f,
      "sn2:f32_conv_chw2hwc_3x3s2p1_16x24__avx512f"},
 };
-#define HAVE_CONFIGS 1
 #define CONFIG_COUNT (sizeof configs / sizeof configs[0])
-// One backend per config row, named by it (C cannot initialise one table from the other).
-static struct sn2_op_backend backends[CONFIG_COUNT];
-static pthread_once_t backends_once = PTHREAD_ONCE_INIT;
-static void init_backends(void) {
-  for (size_t i = 0; i < CONFIG_COUNT; i++) {
-    backends[i] = (struct sn2_op_backend){configs[i].name, create, run, destroy, &configs[i], true};
-  }
-}
 #else
-#define HAVE_CONFIGS 0
 static const struct sn2_conv_chw2hwc_config* const configs = NULL;
 #define CONFIG_COUNT 0
 #endif
 
-const struct sn2_conv_chw2hwc_config* sn2_get_conv_chw2hwc_config(enum sn2_isa isa) {
-  for (size_t i = 0; i < CONFIG_COUNT; i++) {
-    if (configs[i].isa == isa) return &configs[i];
-  }
-  return NULL;
-}
-
-const struct sn2_op_backend* sn2_conv_chw2hwc_backend(enum sn2_isa isa) {
-  const struct sn2_conv_chw2hwc_config* config = sn2_get_conv_chw2hwc_config(isa);
-#if HAVE_CONFIGS
-  if (config) {
-    pthread_once(&backends_once, init_backends);
-    return &backends[config - configs];
-  }
-#endif
-  (void)config;
-  return NULL;
-}
+SN2_DEFINE_CONFIG_BACKENDS(sn2_conv_chw2hwc_config, sn2_get_conv_chw2hwc_config, sn2_conv_chw2hwc_backend, create,
+                           run, destroy, true)

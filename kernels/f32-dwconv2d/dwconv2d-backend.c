@@ -110,28 +110,11 @@ static const struct sn2_dwconv2d_config configs[] = {
 };
 #endif
 #if SN2_ARCH_X86 || SN2_ARCH_ARM64
-#define HAVE_CONFIGS 1
 #define CONFIG_COUNT (sizeof configs / sizeof configs[0])
-// One backend per config row, named by it (C cannot initialise one table from the other).
-static struct sn2_op_backend backends[CONFIG_COUNT];
-static pthread_once_t backends_once = PTHREAD_ONCE_INIT;
-static void init_backends(void) {
-  for (size_t i = 0; i < CONFIG_COUNT; i++) {
-    backends[i] = (struct sn2_op_backend){configs[i].name, create, run, destroy, &configs[i], false};
-  }
-}
 #else
-#define HAVE_CONFIGS 0
 static const struct sn2_dwconv2d_config* const configs = NULL;
 #define CONFIG_COUNT 0
 #endif
-
-const struct sn2_dwconv2d_config* sn2_get_dwconv2d_config(enum sn2_isa isa) {
-  for (size_t i = 0; i < CONFIG_COUNT; i++) {
-    if (configs[i].isa == isa) return &configs[i];
-  }
-  return NULL;
-}
 
 bool sn2_dwconv2d_supports(const struct sn2_conv2d_params* p) {
   return p->kernel_h == 3 && p->kernel_w == 3 && p->groups == p->input_channels &&
@@ -139,14 +122,5 @@ bool sn2_dwconv2d_supports(const struct sn2_conv2d_params* p) {
          p->stride_h == p->stride_w && (p->stride_h == 1 || p->stride_h == 2);
 }
 
-const struct sn2_op_backend* sn2_dwconv2d_backend(enum sn2_isa isa) {
-  const struct sn2_dwconv2d_config* config = sn2_get_dwconv2d_config(isa);
-#if HAVE_CONFIGS
-  if (config) {
-    pthread_once(&backends_once, init_backends);
-    return &backends[config - configs];
-  }
-#endif
-  (void)config;
-  return NULL;
-}
+SN2_DEFINE_CONFIG_BACKENDS(sn2_dwconv2d_config, sn2_get_dwconv2d_config, sn2_dwconv2d_backend, create, run,
+                           destroy, false)

@@ -70,37 +70,11 @@ static void run(const struct sn2_op_context* c, void* state, pthreadpool_t pool)
 static const struct sn2_maxpool2d_config configs[] = {
     {sn2_f32_maxpool2d_3x3s2_ukernel_16c__avx512f, sn2_isa_avx512f, "sn2:f32_maxpool2d_3x3s2_16c__avx512f"},
 };
-#define HAVE_CONFIGS 1
 #define CONFIG_COUNT (sizeof configs / sizeof configs[0])
-// One backend per config row, named by it (C cannot initialise one table from the other).
-static struct sn2_op_backend backends[CONFIG_COUNT];
-static pthread_once_t backends_once = PTHREAD_ONCE_INIT;
-static void init_backends(void) {
-  for (size_t i = 0; i < CONFIG_COUNT; i++) {
-    backends[i] = (struct sn2_op_backend){configs[i].name, create, run, destroy, &configs[i], false};
-  }
-}
 #else
-#define HAVE_CONFIGS 0
 static const struct sn2_maxpool2d_config* const configs = NULL;
 #define CONFIG_COUNT 0
 #endif
 
-const struct sn2_maxpool2d_config* sn2_get_maxpool2d_config(enum sn2_isa isa) {
-  for (size_t i = 0; i < CONFIG_COUNT; i++) {
-    if (configs[i].isa == isa) return &configs[i];
-  }
-  return NULL;
-}
-
-const struct sn2_op_backend* sn2_maxpool2d_backend(enum sn2_isa isa) {
-  const struct sn2_maxpool2d_config* config = sn2_get_maxpool2d_config(isa);
-#if HAVE_CONFIGS
-  if (config) {
-    pthread_once(&backends_once, init_backends);
-    return &backends[config - configs];
-  }
-#endif
-  (void)config;
-  return NULL;
-}
+SN2_DEFINE_CONFIG_BACKENDS(sn2_maxpool2d_config, sn2_get_maxpool2d_config, sn2_maxpool2d_backend, create, run,
+                           destroy, false)
