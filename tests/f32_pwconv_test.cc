@@ -151,17 +151,16 @@ TEST(BalancedChunk, BusiestThreadHasTheFewestItems) {
   EXPECT_EQ(sn2_balanced_chunk(0, 2), 1u);    // never a zero-sized chunk
 }
 
-TEST(PwconvChoice, FewPaddedChannelsThenWidestTile) {
+TEST(PwconvChoice, CheapestBlocksForTheWidth) {
   const sn2_pwconv_config* c58 = sn2_choose_pwconv_config(sn2_isa_avx512f, 58);
   if (!c58) GTEST_SKIP() << "this build has no AVX-512 kernels";
-  EXPECT_EQ(c58->nr, 32u);                                                   // 64 lanes, not 96
-  EXPECT_EQ(sn2_choose_pwconv_config(sn2_isa_avx512f, 48)->nr, 48u);         // 48, not 64
-  EXPECT_EQ(sn2_choose_pwconv_config(sn2_isa_avx512f, 96)->nr, 48u);         // equal: wider
-  EXPECT_EQ(sn2_choose_pwconv_config(sn2_isa_avx512f, 232)->nr, 48u);        // 240, not 256
-  EXPECT_EQ(sn2_choose_pwconv_config(sn2_isa_avx512f, 352)->nr, 32u);        // 384 is 9 % more
-  EXPECT_EQ(sn2_choose_pwconv_config(sn2_isa_avx512f, 488)->nr, 48u);        // 528: 3 % more
-  EXPECT_EQ(sn2_choose_pwconv_config(sn2_isa_avx512f, 1024)->nr, 48u);       // 1056: 3 % more
-  EXPECT_EQ(sn2_choose_pwconv_config(sn2_isa_avx512f, 2048)->nr, 48u);       // 2064
+  auto nr = [](size_t n) { return sn2_choose_pwconv_config(sn2_isa_avx512f, n)->nr; };
+  EXPECT_EQ(c58->nr, 32u);   // two 2-vector blocks, not a 3-vector one and a 1-vector one
+  EXPECT_EQ(nr(24), 32u);    // one 2-vector block either way: the first row
+  EXPECT_EQ(nr(48), 48u);    // one block of 3, not one of 2 and one of 1
+  EXPECT_EQ(nr(116), 48u);   // 3 + 3 + 2 vectors, not 2 + 2 + 2 + 2
+  EXPECT_EQ(nr(352), 48u);   // seven blocks of 3 and one of 1, not eleven of 2
+  EXPECT_EQ(nr(1024), 48u);
   EXPECT_EQ(sn2_choose_pwconv_config(sn2_isa_scalar, 58), nullptr);
 }
 

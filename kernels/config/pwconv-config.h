@@ -23,8 +23,8 @@ struct sn2_pwconv_config {
 const struct sn2_pwconv_config* sn2_get_pwconv_config(enum sn2_isa isa);
 // Every kernel this build has (for tests and benchmarks).
 const struct sn2_pwconv_config* sn2_get_pwconv_configs(size_t* count);
-// The kernel of `isa` for n output channels: the widest tile among those within 4 % of the
-// fewest padded channels (48 channels: 7x48; 58: 7x32; 1024: 7x48, 1056 lanes).
+// The kernel of `isa` for n output channels: the tile whose blocks cost the fewest cycles per
+// input channel in a model of the kernels (48, 116, 352, 1024 channels: 7x48; 24, 58: 7x32).
 const struct sn2_pwconv_config* sn2_choose_pwconv_config(enum sn2_isa isa, size_t n);
 
 // A whole pointwise conv with `config`'s kernel: blocks of NR output channels outermost (a

@@ -200,28 +200,27 @@ const struct sn2_pwconv_config* sn2_get_pwconv_config(enum sn2_isa isa) {
   return NULL;
 }
 
-// Few padded output channels (lanes computed for nothing), then wide tiles: the widest tile
-// among those within 4 % of the fewest padded lanes. A 48-wide tile loads 3 weight vectors per
-// 21 FMAs where a 32-wide one loads 2 per 14, and streams a layer's weights in fewer blocks: on
-// 488-, 1024- and 2048-channel layers (3 % more lanes, or fewer) 7x48 took 0.89-0.97x the time
-// of 7x32 (bench/f32-pwconv.cc, docs/performance.md); where it pads 9 % more (352 channels)
-// the two were level, and 12 % or more (116, 122, 244) is lanes lost.
-enum { PAD_TOLERANCE_PERCENT = 4 };
+// The tile with the cheapest k-loop for the layer's width. Each block computes only the 16-lane
+// vectors that hold its channels, so both tiles compute the same whole vectors; what differs
+// is the blocks. Per input channel, a block of V vectors issues 7V FMAs (2 per cycle) beside
+// 10 + V - 1 loads (7 broadcasts, the channel's slot, a prefetch, V weight vectors), and this
+// core sustains about 1.4 loads per cycle beside FMAs: a block of one vector costs about 7.9
+// cycles, of two 8.6, of three 10.5 (tenths below). Fewest cycles; on a tie the first row (the
+// narrower tile). Measured per shape (build/sn2_bench, f32_pwconv/sn2_7x(32|48)_avx512f/
+// contiguous, 17:47, both with partial blocks): 7x48 0.91x the time of 7x32 at 352 channels,
+// 0.95x at 116, 0.98x at 244, 1.08x at 58 (a 48-lane block and a 16-lane one against two
+// 32-lane ones); the model picks the faster tile on each.
+static const unsigned BLOCK_TENTHS_OF_CYCLES[4] = {0, 79, 86, 105};
 
-static size_t padded(size_t i, size_t n) { return (n + configs[i].nr - 1) / configs[i].nr * configs[i].nr; }
+static unsigned cost(size_t i, size_t n) {
+  const size_t nr = configs[i].nr, rest = n % nr;
+  return (unsigned)(n / nr) * BLOCK_TENTHS_OF_CYCLES[nr / 16] + (rest ? BLOCK_TENTHS_OF_CYCLES[(rest + 15) / 16] : 0);
+}
 
 static size_t choose(enum sn2_isa isa, size_t n) {
-  size_t fewest = SIZE_MAX;
-  for (size_t i = 0; i < CONFIG_COUNT; i++) {
-    if (configs[i].isa == isa && padded(i, n) < fewest) fewest = padded(i, n);
-  }
   size_t best = CONFIG_COUNT;
   for (size_t i = 0; i < CONFIG_COUNT; i++) {
-    if (configs[i].isa != isa || padded(i, n) * 100 > fewest * (100 + PAD_TOLERANCE_PERCENT)) continue;
-    if (best == CONFIG_COUNT || configs[i].nr > configs[best].nr ||
-        (configs[i].nr == configs[best].nr && padded(i, n) < padded(best, n))) {
-      best = i;
-    }
+    if (configs[i].isa == isa && (best == CONFIG_COUNT || cost(i, n) < cost(best, n))) best = i;
   }
   return best;
 }
