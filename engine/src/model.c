@@ -129,8 +129,9 @@ static uint32_t planar_input_reader(const struct sn2_model* model) {
 }
 
 // The stem (3x3 stride 2 from the image, up to 24 channels) on sn2's kernel that reads the
-// caller's channel planes, on the AVX-512 path: 0.6x the time of the taps driver on ShuffleNet's
-// stem (bench/f32-conv-chw2hwc.cc, docs/performance.md).
+// caller's channel planes, on the AVX-512 path: in x1.0 about 0.75x the time of the taps driver
+// (conv1 211-220 -> 155-172 us, `--profile-ops`), 1.8-1.9x XNNPACK's convolution
+// (bench/f32-conv-chw2hwc.cc; docs/performance.md).
 static bool prefer_sn2_chw2hwc(const struct sn2_model* model, uint32_t n) {
   const struct sn2_node* node = &model->graph->nodes[n];
   return model->isa == sn2_isa_avx512f && node->type == sn2_op_conv2d &&

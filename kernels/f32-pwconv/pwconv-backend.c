@@ -203,18 +203,21 @@ const struct sn2_pwconv_config* sn2_get_pwconv_config(enum sn2_isa isa) {
 // The tile with the cheapest k-loop for the layer's width. Each block computes only the 16-lane
 // vectors that hold its channels, so both tiles compute the same whole vectors; what differs
 // is the blocks. Per input channel, a block of V vectors issues 7V FMAs (2 per cycle) beside
-// 10 + V - 1 loads (7 broadcasts, the channel's slot, a prefetch, V weight vectors), and this
-// core sustains about 1.4 loads per cycle beside FMAs: a block of one vector costs about 7.9
-// cycles, of two 8.6, of three 10.5 (tenths below). Fewest cycles; on a tie the first row (the
-// narrower tile). Measured per shape (build/sn2_bench, f32_pwconv/sn2_7x(32|48)_avx512f/
-// contiguous, 17:47, both with partial blocks): 7x48 0.91x the time of 7x32 at 352 channels,
-// 0.95x at 116, 0.98x at 244, 1.08x at 58 (a 48-lane block and a 16-lane one against two
-// 32-lane ones); the model picks the faster tile on each.
-static const unsigned BLOCK_TENTHS_OF_CYCLES[4] = {0, 79, 86, 105};
+// 9 + V loads (7 broadcasts, the channel's slot, a prefetch, V weight vectors), and this core
+// sustains about 1.4 loads per cycle beside FMAs (a throwaway probe of loads mixed with FMAs):
+// a block of one vector costs about 7.1 cycles, of two 7.9, of three 10.5. Fewest cycles; on a
+// tie the first row (the narrower tile). Measured per shape (build/sn2_bench,
+// f32_pwconv/sn2_7x(32|48)_avx512f/contiguous, 17:47, both with partial blocks): 7x48 0.91x the
+// time of 7x32 at 352 channels, 0.95x at 116, 0.98x at 244, 1.08x at 58 (a 48-lane block and
+// a 16-lane one against two 32-lane ones); the model picks the faster tile on each.
+static unsigned block_tenths_of_cycles(size_t vectors) {
+  const unsigned fmas = (unsigned)(35 * vectors), loads = (unsigned)((9 + vectors) * 100 / 14);
+  return fmas > loads ? fmas : loads;
+}
 
 static unsigned cost(size_t i, size_t n) {
   const size_t nr = configs[i].nr, rest = n % nr;
-  return (unsigned)(n / nr) * BLOCK_TENTHS_OF_CYCLES[nr / 16] + (rest ? BLOCK_TENTHS_OF_CYCLES[(rest + 15) / 16] : 0);
+  return (unsigned)(n / nr) * block_tenths_of_cycles(nr / 16) + (rest ? block_tenths_of_cycles((rest + 15) / 16) : 0);
 }
 
 static size_t choose(enum sn2_isa isa, size_t n) {
