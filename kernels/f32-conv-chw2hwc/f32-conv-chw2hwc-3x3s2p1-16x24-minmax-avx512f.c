@@ -6,11 +6,11 @@
 // channels = 16 accumulators, and each weight, broadcast from memory, feeds the FMAs of both
 // rows. Padding: rows outside the image and columns past its end are zeros.
 //
-// Why this shape (the stem at 224x224, one thread, one run each): a single row with all 24
-// channels as accumulators spent more on its broadcast loads than on its FMAs (182 us); two
-// rows x 12 channels spilled registers under GCC and clang; two rows x 8 channels with the taps
-// recomputed for each part, 180 us; with the taps staged once, 140 us
-// (bench/f32-conv-chw2hwc.cc measures it next to XNNPACK).
+// Why this shape (tried on the stem at 224x224 before it landed): a single row with all 24
+// channels as accumulators spent more on its broadcast loads than on its FMAs; two rows x 12
+// channels (GCC and clang) or three x 8 (GCC) spilled registers; two rows x 8 channels with the taps
+// recomputed for each part lost time to the repeated permutes. bench/f32-conv-chw2hwc.cc
+// measures this one next to XNNPACK.
 #include <immintrin.h>
 #include <math.h>
 #include <stdbool.h>
