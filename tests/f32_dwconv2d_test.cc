@@ -28,8 +28,9 @@ struct Case {
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
 // clamp: the output bounds (else none); chunk: rows per micro-kernel call (0: the whole conv
-// through sn2_f32_dwconv2d_run).
-void Check(sn2_isa isa, const Case& t, bool clamp = true, size_t chunk = 0) {
+// through sn2_f32_dwconv2d_run), blocks_per_call: channel blocks per call (the last call of a
+// row chunk takes what is left).
+void Check(sn2_isa isa, const Case& t, bool clamp = true, size_t chunk = 0, size_t blocks_per_call = 1) {
   const sn2_dwconv2d_config* config = sn2_get_dwconv2d_config(isa);
   ASSERT_NE(config, nullptr);
   const size_t out_h = (t.h + t.pad_top + t.pad_bottom - 3) / t.stride + 1;
@@ -52,8 +53,8 @@ void Check(sn2_isa isa, const Case& t, bool clamp = true, size_t chunk = 0) {
   } else {
     const size_t blocks = (t.c + config->cb - 1) / config->cb, rows = 2 * out_h;
     for (size_t first = 0; first < rows; first += chunk)
-      for (size_t block = 0; block < blocks; block++)
-        config->ukernel(&problem, block, first, std::min(chunk, rows - first));
+      for (size_t block = 0; block < blocks; block += blocks_per_call)
+        config->ukernel(&problem, block, std::min(blocks_per_call, blocks - block), first, std::min(chunk, rows - first));
   }
   for (size_t n = 0; n < 2; n++)
     for (size_t oy = 0; oy < out_h; oy++)
@@ -71,7 +72,8 @@ void Check(sn2_isa isa, const Case& t, bool clamp = true, size_t chunk = 0) {
           const float expected = clamp ? std::min(std::max(float(acc), -1.5f), 1.75f) : float(acc);
           ASSERT_NEAR(pixel[c], expected, 1e-5f) << config->name << " c=" << c << " at " << n << ":" << oy << ","
                                                  << ox << " (" << t.h << "x" << t.w << " stride " << t.stride
-                                                 << (clamp ? ", clamped" : "") << ", chunk " << chunk << ")";
+                                                 << (clamp ? ", clamped" : "") << ", chunk " << chunk << " x "
+                                                 << blocks_per_call << " blocks)";
         }
         for (size_t c = t.c; c < out_stride; c++) ASSERT_EQ(pixel[c], kCanary) << config->name << " wrote past the channels";
       }
@@ -103,8 +105,10 @@ TEST_P(DwconvUkernel, MatchesScalarLoop) {
   Check(GetParam(), {28, 28, 116, 2, 1, 1, 1, 1}, false);
 }
 
+// 58 and 72 channels: at least 4 blocks of every kernel, so that the run takes small maps at
+// stride 1 through all blocks per call as well.
 TEST_P(DwconvUkernel, UnclampedRowsOfEveryWidth) {
-  for (size_t c : {1, 16, 17, 24}) {
+  for (size_t c : {1, 16, 17, 24, 58, 72}) {
     for (uint32_t stride : {1u, 2u}) {
       for (size_t w : {1, 5, 6, 7, 8, 13, 14, 15, 16, 22, 29}) {
         for (const Case& t : {Case{7, w, c, stride, 1, 1, 1, 1}, Case{6, w, c, stride, 0, 0, 0, 0},
@@ -118,12 +122,16 @@ TEST_P(DwconvUkernel, UnclampedRowsOfEveryWidth) {
   }
 }
 
+// Calls that start at any row and at any block, over one block or several (58 channels: 4
+// blocks of 16 with a tail of 10, 8 of 8, 15 of 4).
 TEST_P(DwconvUkernel, RowsInChunksThatStartAnywhere) {
   for (size_t chunk : {1, 2, 3, 5}) {
     for (uint32_t stride : {1u, 2u}) {
-      Check(GetParam(), {7, 14, 24, stride, 1, 1, 1, 1}, false, chunk);
-      Check(GetParam(), {7, 14, 24, stride, 1, 1, 1, 1}, true, chunk);
-      if (HasFatalFailure()) return;
+      for (size_t blocks_per_call : {1, 2, 3}) {
+        Check(GetParam(), {7, 14, 58, stride, 1, 1, 1, 1}, false, chunk, blocks_per_call);
+        Check(GetParam(), {7, 14, 58, stride, 1, 1, 1, 1}, true, chunk, blocks_per_call);
+        if (HasFatalFailure()) return;
+      }
     }
   }
 }

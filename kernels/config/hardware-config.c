@@ -7,7 +7,7 @@
 
 #include "engine/src/error.h"
 
-static struct sn2_hardware_config config;
+static struct sn2_hardware_config config = {.l1d_bytes = 32 * 1024};
 static pthread_once_t config_once = PTHREAD_ONCE_INIT;
 
 static void detect(void) {
@@ -16,6 +16,8 @@ static void detect(void) {
   config.avx2_fma = cpuinfo_has_x86_avx2() && cpuinfo_has_x86_fma3();
   config.avx512f = cpuinfo_has_x86_avx512f();
   config.neon = cpuinfo_has_arm_neon();
+  const struct cpuinfo_cache* l1d = cpuinfo_get_l1d_caches_count() ? cpuinfo_get_l1d_cache(0) : NULL;
+  if (l1d && l1d->size) config.l1d_bytes = l1d->size;
 }
 
 const struct sn2_hardware_config* sn2_get_hardware_config(void) {

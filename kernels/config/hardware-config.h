@@ -3,6 +3,7 @@
 #define SN2_KERNELS_CONFIG_HARDWARE_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "sn2.h"
 
@@ -14,6 +15,7 @@ struct sn2_hardware_config {
   bool avx2_fma;  // AVX2 and FMA3, with the OS saving YMM state
   bool avx512f;   // AVX-512F, with the OS saving ZMM state
   bool neon;
+  size_t l1d_bytes;  // data cache of the first core; 32 KiB where cpuinfo cannot tell
 };
 
 // Never NULL; where cpuinfo cannot initialise, every flag is false (scalar only).

@@ -7,6 +7,7 @@
 #include "engine/src/error.h"
 #include "kernels/backend.h"
 #include "kernels/config/dwconv2d-config.h"
+#include "kernels/config/hardware-config.h"
 #include "kernels/parallel.h"
 
 struct dwconv2d_state {
@@ -15,34 +16,61 @@ struct dwconv2d_state {
   struct sn2_dwconv2d_problem problem;
 };
 
+// The order a chunk of output rows walks the channel blocks in.
+enum block_order {
+  // Each block through all the chunk's rows: on a small map a block's 64-byte column through
+  // the map fits in L1, and its rows reuse the input rows the row before loaded.
+  blocks_outer,
+  // Every block of a pair of output rows, then the next pair: from 28x28 (784 lines, 49 KB) a
+  // block's column no longer fits, and a block finds the lines next to the ones the block
+  // before it read (the L1 prefetchers' next line) still in L1.
+  blocks_per_row_pair,
+  // One kernel call for all blocks, which takes each group of 7 output pixels through every
+  // block: the loads sweep each input row's pixels front to back.
+  blocks_per_group,
+};
+
 struct dwconv2d_task {
   const struct sn2_dwconv2d_config* config;
   const struct sn2_dwconv2d_problem* problem;
   size_t blocks, rows, rows_per_chunk;
-  bool blocks_inner;
+  enum block_order order;
 };
 
-// On a small map a block's 64-byte column through the whole map fits in L1: blocks outermost,
-// each block's rows reuse the input rows the row before loaded. On a larger one (from 28x28:
-// 784 lines, 49 KB) that column no longer fits, and the order turns around: every block of a
-// pair of output rows, then the next pair, so that a block finds the lines next to the ones the
-// block before it read (the L1 prefetchers' next line) still in L1. Measured on ShuffleNet's
-// depthwise shapes (bench/f32-dwconv2d.cc, one run of each order): blocks inner took 0.78-1.11x
-// the time of blocks outermost on 28x28 and 56x56 maps (0.78-0.91 on the widest), 0.95-1.26x on
-// 14x14 and 7x7 ones.
-enum { BLOCKS_INNER_FROM_PIXELS = 512, ROWS_PER_BLOCK_CALL = 2 };
+// Measured on ShuffleNet's depthwise shapes (bench/f32-dwconv2d.cc; docs/performance.md):
+// blocks per row pair took 0.78-1.11x the time of blocks outermost on 28x28 and 56x56 maps,
+// 0.95-1.26x on 14x14 and 7x7 ones; blocks per group 0.78-1.04x the time of the better of
+// those at stride 2. At stride 1 consecutive row pairs share two input rows, which blocks per
+// group reads back from L1 only while the pair's four input rows, every channel, fit there
+// (0.83-0.99x the time on such maps, 1.02-1.08x on larger ones); its weight loads per group
+// and block outweigh the gain with fewer than 4 blocks (1.03-1.04x).
+enum { BLOCKS_PER_ROW_PAIR_FROM_PIXELS = 512, MIN_BLOCKS_PER_GROUP = 4 };
+
+static enum block_order choose_order(const struct sn2_dwconv2d_problem* p, size_t blocks) {
+  if (p->stride == 2) return blocks_per_group;
+  const size_t pair_input_bytes = 4 * p->in_w * p->channels * sizeof(float);
+  if (blocks >= MIN_BLOCKS_PER_GROUP && pair_input_bytes <= sn2_get_hardware_config()->l1d_bytes)
+    return blocks_per_group;
+  return p->in_h * p->in_w >= BLOCKS_PER_ROW_PAIR_FROM_PIXELS ? blocks_per_row_pair : blocks_outer;
+}
 
 static void run_chunk(void* context, size_t chunk) {
   const struct dwconv2d_task* t = context;
   const size_t first = chunk * t->rows_per_chunk;
   const size_t last = first + t->rows_per_chunk < t->rows ? first + t->rows_per_chunk : t->rows;
-  if (t->blocks_inner) {
-    for (size_t row = first; row < last; row += ROWS_PER_BLOCK_CALL) {
-      const size_t rows = last - row < ROWS_PER_BLOCK_CALL ? last - row : ROWS_PER_BLOCK_CALL;
-      for (size_t block = 0; block < t->blocks; block++) t->config->ukernel(t->problem, block, row, rows);
-    }
-  } else {
-    for (size_t block = 0; block < t->blocks; block++) t->config->ukernel(t->problem, block, first, last - first);
+  switch (t->order) {
+    case blocks_outer:
+      for (size_t block = 0; block < t->blocks; block++) t->config->ukernel(t->problem, block, 1, first, last - first);
+      break;
+    case blocks_per_row_pair:
+      for (size_t row = first; row < last; row += 2) {
+        const size_t rows = last - row < 2 ? last - row : 2;
+        for (size_t block = 0; block < t->blocks; block++) t->config->ukernel(t->problem, block, 1, row, rows);
+      }
+      break;
+    case blocks_per_group:
+      t->config->ukernel(t->problem, 0, t->blocks, first, last - first);
+      break;
   }
 }
 
@@ -51,9 +79,9 @@ static void run_chunk(void* context, size_t chunk) {
 void sn2_f32_dwconv2d_run(const struct sn2_dwconv2d_config* config,
                           const struct sn2_dwconv2d_problem* problem, void* threadpool) {
   const size_t threads = threadpool ? pthreadpool_get_threads_count((pthreadpool_t)threadpool) : 1;
-  struct dwconv2d_task task = {config, problem, (problem->channels + config->cb - 1) / config->cb,
-                               problem->batch * problem->out_h, 0,
-                               problem->in_h * problem->in_w >= BLOCKS_INNER_FROM_PIXELS};
+  const size_t blocks = (problem->channels + config->cb - 1) / config->cb;
+  struct dwconv2d_task task = {config, problem, blocks, problem->batch * problem->out_h, 0,
+                               choose_order(problem, blocks)};
   task.rows_per_chunk = sn2_balanced_chunk(task.rows, threads);
   pthreadpool_parallelize_1d((pthreadpool_t)threadpool, run_chunk, &task,
                              (task.rows + task.rows_per_chunk - 1) / task.rows_per_chunk, 0);

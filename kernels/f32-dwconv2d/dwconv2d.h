@@ -26,9 +26,11 @@ struct sn2_dwconv2d_problem {
 };
 
 // Computes output rows row .. row + rows - 1 (row = n * out_h + oy; may cross images) for
-// channel block `block`.
-typedef void (*sn2_f32_dwconv2d_ukernel_fn)(const struct sn2_dwconv2d_problem* p, size_t block,
-                                            size_t row, size_t rows);
+// channel blocks first_block .. first_block + blocks - 1 (the last may be partial). In which
+// order it walks them is the kernel's choice (the AVX-512 one takes each group of pixels
+// through all the blocks).
+typedef void (*sn2_f32_dwconv2d_ukernel_fn)(const struct sn2_dwconv2d_problem* p, size_t first_block,
+                                            size_t blocks, size_t row, size_t rows);
 
 // Packed size in floats and the packing for blocks of `cb` channels; `weights` is [c][3][3]
 // (sn2's conv layout for a depthwise conv), `bias` may be NULL.
@@ -37,11 +39,11 @@ void sn2_f32_dwconv2d_pack(size_t channels, size_t cb, const float* weights, con
                            float* packed);
 
 void sn2_f32_dwconv2d_3x3_minmax_ukernel_16c__avx512f(const struct sn2_dwconv2d_problem* p,
-                                                      size_t block, size_t row, size_t rows);
+                                                      size_t first_block, size_t blocks, size_t row, size_t rows);
 void sn2_f32_dwconv2d_3x3_minmax_ukernel_8c__avx2(const struct sn2_dwconv2d_problem* p,
-                                                  size_t block, size_t row, size_t rows);
+                                                  size_t first_block, size_t blocks, size_t row, size_t rows);
 void sn2_f32_dwconv2d_3x3_minmax_ukernel_4c__neon(const struct sn2_dwconv2d_problem* p,
-                                                  size_t block, size_t row, size_t rows);
+                                                  size_t first_block, size_t blocks, size_t row, size_t rows);
 
 #ifdef __cplusplus
 }

@@ -49,6 +49,7 @@ static void compute_row(const struct sn2_dwconv2d_problem* p, size_t block, size
 }
 
 void sn2_f32_dwconv2d_3x3_minmax_ukernel_4c__neon(const struct sn2_dwconv2d_problem* p,
-                                                  size_t block, size_t row, size_t rows) {
-  for (size_t r = row; r < row + rows; r++) compute_row(p, block, r);
+                                                  size_t first_block, size_t blocks, size_t row, size_t rows) {
+  for (size_t block = first_block; block < first_block + blocks; block++)
+    for (size_t r = row; r < row + rows; r++) compute_row(p, block, r);
 }
