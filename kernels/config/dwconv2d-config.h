@@ -17,6 +17,9 @@ struct sn2_dwconv2d_config {
   uint32_t cb;  // channels per block
   enum sn2_isa isa;
   const char* name;
+  // The kernel takes each group of output pixels through all the blocks of a call (else it
+  // walks the blocks one by one, and the driver orders them itself).
+  bool groups_through_blocks;
 };
 
 // The kernel for `isa`, or NULL where this build has none.

@@ -37,19 +37,21 @@ struct dwconv2d_task {
   enum block_order order;
 };
 
-// Measured on ShuffleNet's depthwise shapes (bench/f32-dwconv2d.cc; docs/performance.md):
+// Measured on ShuffleNet's depthwise shapes (bench/f32-dwconv2d.cc, docs/performance.md):
 // blocks per row pair took 0.78-1.11x the time of blocks outermost on 28x28 and 56x56 maps,
-// 0.95-1.26x on 14x14 and 7x7 ones; blocks per group 0.78-1.04x the time of the better of
-// those at stride 2. At stride 1 consecutive row pairs share two input rows, which blocks per
-// group reads back from L1 only while the pair's four input rows, every channel, fit there
-// (0.83-0.99x the time on such maps, 1.02-1.08x on larger ones); its weight loads per group
-// and block outweigh the gain with fewer than 4 blocks (1.03-1.04x).
+// 0.95-1.26x on 14x14 and 7x7 ones. Blocks per group (8e0e149) took 0.75-0.98x the time of
+// the order those chose on the stride-2 shapes, and 0.74-1.00x on the stride-1 shapes it now
+// runs: at stride 1 consecutive row pairs share two input rows, read back from L1 only while
+// the pair's four input rows, every channel, fit there; a throwaway build that ran every
+// stride-1 shape this way was slower on the larger maps and with fewer than 4 blocks (its
+// weight loads per group and block).
 enum { BLOCKS_PER_ROW_PAIR_FROM_PIXELS = 512, MIN_BLOCKS_PER_GROUP = 4 };
 
-static enum block_order choose_order(const struct sn2_dwconv2d_problem* p, size_t blocks) {
-  if (p->stride == 2) return blocks_per_group;
+static enum block_order choose_order(const struct sn2_dwconv2d_config* config,
+                                     const struct sn2_dwconv2d_problem* p, size_t blocks) {
   const size_t pair_input_bytes = 4 * p->in_w * p->channels * sizeof(float);
-  if (blocks >= MIN_BLOCKS_PER_GROUP && pair_input_bytes <= sn2_get_hardware_config()->l1d_bytes)
+  if (config->groups_through_blocks &&
+      (p->stride == 2 || (blocks >= MIN_BLOCKS_PER_GROUP && pair_input_bytes <= sn2_get_hardware_config()->l1d_bytes)))
     return blocks_per_group;
   return p->in_h * p->in_w >= BLOCKS_PER_ROW_PAIR_FROM_PIXELS ? blocks_per_row_pair : blocks_outer;
 }
@@ -81,7 +83,7 @@ void sn2_f32_dwconv2d_run(const struct sn2_dwconv2d_config* config,
   const size_t threads = threadpool ? pthreadpool_get_threads_count((pthreadpool_t)threadpool) : 1;
   const size_t blocks = (problem->channels + config->cb - 1) / config->cb;
   struct dwconv2d_task task = {config, problem, blocks, problem->batch * problem->out_h, 0,
-                               choose_order(problem, blocks)};
+                               choose_order(config, problem, blocks)};
   task.rows_per_chunk = sn2_balanced_chunk(task.rows, threads);
   pthreadpool_parallelize_1d((pthreadpool_t)threadpool, run_chunk, &task,
                              (task.rows + task.rows_per_chunk - 1) / task.rows_per_chunk, 0);
@@ -129,12 +131,12 @@ static void run(const struct sn2_op_context* c, void* state, pthreadpool_t pool)
 
 #if SN2_ARCH_X86
 static const struct sn2_dwconv2d_config configs[] = {
-    {sn2_f32_dwconv2d_3x3_minmax_ukernel_16c__avx512f, 16, sn2_isa_avx512f, "sn2:f32_dwconv2d_3x3_16c__avx512f"},
-    {sn2_f32_dwconv2d_3x3_minmax_ukernel_8c__avx2, 8, sn2_isa_avx2, "sn2:f32_dwconv2d_3x3_8c__avx2"},
+    {sn2_f32_dwconv2d_3x3_minmax_ukernel_16c__avx512f, 16, sn2_isa_avx512f, "sn2:f32_dwconv2d_3x3_16c__avx512f", true},
+    {sn2_f32_dwconv2d_3x3_minmax_ukernel_8c__avx2, 8, sn2_isa_avx2, "sn2:f32_dwconv2d_3x3_8c__avx2", false},
 };
 #elif SN2_ARCH_ARM64
 static const struct sn2_dwconv2d_config configs[] = {
-    {sn2_f32_dwconv2d_3x3_minmax_ukernel_4c__neon, 4, sn2_isa_neon, "sn2:f32_dwconv2d_3x3_4c__neon"},
+    {sn2_f32_dwconv2d_3x3_minmax_ukernel_4c__neon, 4, sn2_isa_neon, "sn2:f32_dwconv2d_3x3_4c__neon", false},
 };
 #endif
 #if SN2_ARCH_X86 || SN2_ARCH_ARM64
