@@ -50,6 +50,16 @@ class AlignedFloats {
   std::unique_ptr<float, decltype(&free)> data_;
 };
 
+// The kernel's weights for c channels (all 0.1, bias 0), packed from a cache line as the
+// backend packs them.
+std::unique_ptr<float, decltype(&free)> PackedWeights(const sn2_dwconv2d_config* config, size_t c) {
+  const std::vector<float> weights(9 * c, 0.1f), bias(c);
+  const size_t bytes = (sn2_f32_dwconv2d_packed_size(c, config->cb) * sizeof(float) + 63) / 64 * 64;
+  std::unique_ptr<float, decltype(&free)> packed(static_cast<float*>(aligned_alloc(64, bytes)), &free);
+  sn2_f32_dwconv2d_pack(c, config->cb, weights.data(), bias.data(), packed.get());
+  return packed;
+}
+
 void Counters(benchmark::State& state, size_t hw, size_t c, size_t stride) {
   const size_t out = (hw + 2 - 3) / stride + 1;
   state.counters["FLOPS"] = benchmark::Counter(2.0 * out * out * c * 9, benchmark::Counter::kIsIterationInvariantRate);
@@ -103,10 +113,7 @@ void Sn2Strided(benchmark::State& state, sn2_isa isa, bool strided, Before befor
   const size_t hw = state.range(0), c = state.range(1), stride = state.range(2), st = PixelStride(state, c, strided);
   const size_t out = (hw + 2 - 3) / stride + 1;
   AlignedFloats input(hw * hw * st, 0.5f), output(out * out * st, 0.0f);
-  std::vector<float> weights(9 * c, 0.1f), bias(c);
-  const size_t packed_bytes = (sn2_f32_dwconv2d_packed_size(c, config->cb) * sizeof(float) + 63) / 64 * 64;
-  std::unique_ptr<float, decltype(&free)> packed(static_cast<float*>(aligned_alloc(64, packed_bytes)), &free);
-  sn2_f32_dwconv2d_pack(c, config->cb, weights.data(), bias.data(), packed.get());
+  const auto packed = PackedWeights(config, c);
   const sn2_dwconv2d_problem problem = {1, hw, hw, out, out, c, uint32_t(stride), 1, 1, input.data(), st,
                                         packed.get(), output.data(), st, {-kInf, kInf}};
   Timed(state, input.data(), hw * hw * st, output.data(), out * out * st, before, [&] {
@@ -133,10 +140,7 @@ void Ukernel(benchmark::State& state) {
   const size_t out_w = state.range(0), stride = state.range(1), rows = 8;
   const size_t in_w = out_w * stride, in_h = rows * stride, c = 16;
   AlignedFloats input(in_h * in_w * c, 0.5f), output(rows * out_w * c, 0.0f);
-  std::vector<float> weights(9 * c, 0.1f), bias(c);
-  const size_t packed_bytes = (sn2_f32_dwconv2d_packed_size(c, config->cb) * sizeof(float) + 63) / 64 * 64;
-  std::unique_ptr<float, decltype(&free)> packed(static_cast<float*>(aligned_alloc(64, packed_bytes)), &free);
-  sn2_f32_dwconv2d_pack(c, config->cb, weights.data(), bias.data(), packed.get());
+  const auto packed = PackedWeights(config, c);
   const sn2_dwconv2d_problem problem = {1, in_h, in_w, rows, out_w, c, uint32_t(stride), 1, 1, input.data(), c,
                                         packed.get(), output.data(), c, {-kInf, kInf}};
   for (auto _ : state) {
