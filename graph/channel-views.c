@@ -13,12 +13,6 @@ bool sn2_slots_contiguous(const uint32_t* slots, uint32_t count) {
   return true;
 }
 
-bool sn2_conv_is_pointwise(const struct sn2_conv2d_params* c) {
-  return c->kernel_h == 1 && c->kernel_w == 1 && c->stride_h == 1 && c->stride_w == 1 &&
-         c->pad_top == 0 && c->pad_left == 0 && c->pad_bottom == 0 && c->pad_right == 0 &&
-         c->groups == 1;
-}
-
 // The first slot if slots[0..count) is a permutation of a contiguous range; else UINT32_MAX.
 static uint32_t permutation_base(const uint32_t* slots, uint32_t count, bool* seen_scratch) {
   uint32_t lo = UINT32_MAX;

@@ -51,9 +51,6 @@ void sn2_channel_views_free(struct sn2_channel_views* views, uint32_t value_coun
 // True if slots[0..count) are first, first+1, ...
 bool sn2_slots_contiguous(const uint32_t* slots, uint32_t count);
 
-// True if a conv is a plain pointwise one: 1x1, stride 1, no padding, one group.
-bool sn2_conv_is_pointwise(const struct sn2_conv2d_params* c);
-
 #ifdef __cplusplus
 }
 #endif

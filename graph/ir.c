@@ -335,6 +335,15 @@ static enum sn2_status infer_shapes(struct sn2_graph* graph, enum sn2_op_type ty
                             c->dilation_h, c->dilation_w, c->pad_top, c->pad_left,
                             c->pad_bottom, c->pad_right, &out);
       out.d[1] = c->output_channels;
+      if (c->global_average) {
+        if (!sn2_conv_is_pointwise(c) || c->averaging) {
+          return sn2_error(sn2_status_invalid_model,
+                           "node %s (Conv): a global average fused into a conv needs a 1x1 conv "
+                           "(stride 1, no padding, groups 1)",
+                           name);
+        }
+        out.d[2] = out.d[3] = 1;
+      }
       break;
     }
     case sn2_op_max_pool:
@@ -728,13 +737,22 @@ enum sn2_status sn2_graph_validate(const struct sn2_graph* graph) {
   return sn2_status_success;
 }
 
+bool sn2_conv_is_pointwise(const struct sn2_conv2d_params* c) {
+  return c->kernel_h == 1 && c->kernel_w == 1 && c->stride_h == 1 && c->stride_w == 1 &&
+         c->pad_top == 0 && c->pad_left == 0 && c->pad_bottom == 0 && c->pad_right == 0 &&
+         c->groups == 1;
+}
+
 uint64_t sn2_node_macs(const struct sn2_graph* graph, const struct sn2_node* node) {
   const struct sn2_value* out = &graph->values[node->outputs[0]];
   switch (node->type) {
     case sn2_op_conv2d: {
       const struct sn2_conv2d_params* c = &node->params.conv2d;
       if (c->averaging) return 0;  // a pool: no multiply-adds in the paper's count
-      return sn2_value_elements(out) * c->kernel_h * c->kernel_w *
+      // A fused global average: the conv's multiply-adds at every input pixel (1x1, stride 1).
+      const struct sn2_value* in = &graph->values[node->inputs[0]];
+      const uint64_t pixels = c->global_average ? (uint64_t)in->dims[2] * in->dims[3] : 1;
+      return sn2_value_elements(out) * pixels * c->kernel_h * c->kernel_w *
              (c->input_channels / c->groups);
     }
     case sn2_op_fully_connected:
@@ -777,6 +795,12 @@ uint64_t sn2_node_memory_access_elements(const struct sn2_graph* graph,
   }
   for (uint32_t o = 0; o < node->output_count; o++) {
     elements += sn2_value_elements(&graph->values[node->outputs[o]]);
+  }
+  if (node->type == sn2_op_conv2d && node->params.conv2d.global_average) {
+    // The paper's model counts the conv's own output map (a property of the network, the same
+    // in every plan); the pool it absorbed is not a conv and never counted.
+    const struct sn2_value* in = &graph->values[node->inputs[0]];
+    elements += sn2_value_elements(&graph->values[node->outputs[0]]) * ((uint64_t)in->dims[2] * in->dims[3] - 1);
   }
   return elements;
 }

@@ -120,6 +120,9 @@ void sn2_node_params_free(enum sn2_op_type type, union sn2_node_params* params);
 // constants produced exactly once. Names the node and the rule on failure.
 enum sn2_status sn2_graph_validate(const struct sn2_graph* graph);
 
+// True if a conv is a plain pointwise one: 1x1, stride 1, no padding, one group.
+bool sn2_conv_is_pointwise(const struct sn2_conv2d_params* c);
+
 // Work and traffic of one node, in the paper's model: multiply-adds of conv, fully-connected
 // and matmul ops; memory access = input + output elements + weight elements.
 uint64_t sn2_node_macs(const struct sn2_graph* graph, const struct sn2_node* node);

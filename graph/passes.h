@@ -42,7 +42,12 @@ enum sn2_status sn2_pass_cancel_transposes(struct sn2_graph* graph);
 // becomes a depthwise conv with weights 1 / (kh * kw): the same function, on a faster kernel.
 enum sn2_status sn2_pass_avg_pool_as_depthwise(struct sn2_graph* graph);
 
-// All of the above, in order.
+// A GlobalAveragePool whose input only it reads, made by a pointwise conv, becomes that conv's
+// global_average: one op whose output is the pool's. Not part of sn2_optimize_graph: the plan
+// runs it where a kernel serves the fused op (engine/src/model.c).
+enum sn2_status sn2_pass_fuse_global_average(struct sn2_graph* graph);
+
+// All of the above but sn2_pass_fuse_global_average, in order.
 enum sn2_status sn2_optimize_graph(struct sn2_graph* graph);
 
 #ifdef __cplusplus

@@ -83,6 +83,10 @@ const struct sn2_op_backend* sn2_xnnpack_backend(const struct sn2_graph* graph,
 // sn2_choose_pwconv_config), or NULL where this build has none.
 const struct sn2_op_backend* sn2_pwconv_backend(enum sn2_isa isa, size_t output_channels);
 
+// A pointwise conv with a fused global average pool (conv2d params' global_average) on the
+// same kernels, or NULL where this build has none.
+const struct sn2_op_backend* sn2_pwconv_global_average_backend(enum sn2_isa isa, size_t output_channels);
+
 // A dense k x k conv (groups 1) on the pointwise micro-kernels, gathering its taps; NULL where
 // this build has none.
 const struct sn2_op_backend* sn2_conv_taps_backend(enum sn2_isa isa, size_t output_channels);

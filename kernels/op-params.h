@@ -43,6 +43,10 @@ struct sn2_conv2d_params {
   float* weights;  // [output_channels][kernel_h][kernel_w][input_channels / groups], owned
   float* bias;     // [output_channels] or NULL, owned
   bool averaging;  // an average pool run as a depthwise conv: reported as AveragePool, 0 MACs
+  // A 1x1 conv (stride 1, no padding, groups 1) followed by a global average pool, as one op
+  // (graph/pass-fuse-global-average.c): its output is [N, C, 1, 1], each channel's mean over
+  // the conv's pixels after the clamp.
+  bool global_average;
 };
 
 struct sn2_pool_params {

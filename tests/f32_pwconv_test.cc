@@ -3,6 +3,7 @@
 // row tails, gathered inputs, scattered outputs, clamping to both bounds and ReLU (no upper
 // bound), and canaries in every slot a kernel must not write.
 #include <gtest/gtest.h>
+#include <pthreadpool.h>
 
 #include <algorithm>
 #include <cmath>
@@ -139,6 +140,79 @@ TEST_P(PwconvUkernel, MatchesScalarLoop) {
       }
     }
   }
+}
+
+// The conv + global average driver against a scalar loop (the conv in double, clamped, then
+// averaged): images after one another, pixel counts with tail tiles, layers of several blocks
+// with a partial last one, gathered inputs, outputs scattered in runs; and the same bits at one
+// and at two threads (each channel's sum is one thread's, in pixel order).
+TEST_P(PwconvUkernel, GlobalAverageMatchesScalarLoop) {
+  if (!sn2_get_pwconv_config(GetParam())) GTEST_SKIP() << "this build has no kernel for the ISA";
+  if (!Available(GetParam())) GTEST_SKIP() << "this CPU cannot run " << sn2_isa_name(GetParam());
+  pthreadpool_t pool = pthreadpool_create(2);
+  ASSERT_NE(pool, nullptr);
+  size_t count = 0;
+  const sn2_pwconv_config* configs = sn2_get_pwconv_configs(&count);
+  for (size_t c = 0; c < count; c++) {
+    const sn2_pwconv_config* config = &configs[c];
+    if (config->isa != GetParam()) continue;
+    ASSERT_LE(config->mr, size_t(SN2_PWCONV_MAX_MR));
+    ASSERT_LE(config->nr, size_t(SN2_PWCONV_MAX_NR));
+    for (size_t n : {size_t(1), size_t(17), size_t(48), size_t(116), size_t(1024)}) {
+      for (size_t k : {size_t(3), size_t(233)}) {
+        for (size_t pixels : {size_t(1), size_t(15), size_t(49)}) {
+          const size_t images = 2, in_width = 2 * k + 3, out_width = 6 * ((n + 2) / 3) + 1;
+          std::mt19937 rng(uint32_t(n * 31 + k * 7 + pixels));
+          std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+          std::vector<float> input(images * pixels * in_width), weights(n * k), bias(n);
+          for (float& v : input) v = dist(rng);
+          for (float& v : weights) v = dist(rng);
+          for (float& v : bias) v = dist(rng);
+          std::vector<uint32_t> in_slots(k), out_slots(n);
+          for (size_t q = 0; q < k; q++) in_slots[q] = uint32_t(2 * q + 1);
+          std::shuffle(in_slots.begin(), in_slots.end(), rng);
+          // Outputs in runs of three at even slots, the runs in reverse order.
+          for (size_t j = 0; j < n; j++) out_slots[j] = uint32_t(2 * ((n - 1) / 3 - j / 3) * 3 + 2 * (j % 3));
+          const size_t blocks = (n + config->nr - 1) / config->nr;
+          std::vector<float> packed(sn2_f32_pwconv_packed_size(k, n, config->nr));
+          sn2_f32_pwconv_pack(k, n, config->nr, weights.data(), bias.data(), packed.data());
+          std::vector<sn2_pwconv_run> runs(n);
+          std::vector<uint32_t> block_first(blocks + 1);
+          sn2_f32_pwconv_make_runs(n, config->nr, out_slots.data(), runs.data(), block_first.data());
+          const sn2_f32_minmax_params params{0.0f, INFINITY};
+          std::vector<float> one(images * out_width, kCanary), two(images * out_width, kCanary);
+          sn2_pwconv_problem problem{pixels, k, n, input.data(), in_width, in_slots.data(), packed.data(),
+                                     one.data(), out_width, runs.data(), block_first.data(), params};
+          sn2_f32_pwconv_global_average_run(config, &problem, images, nullptr);
+          problem.output = two.data();
+          sn2_f32_pwconv_global_average_run(config, &problem, images, pool);
+          ASSERT_EQ(one, two) << config->name << " n " << n << " k " << k << " pixels " << pixels;
+          for (size_t i = 0; i < images; i++) {
+            std::vector<bool> written(out_width, false);
+            for (size_t j = 0; j < n; j++) {
+              double sum = 0.0;
+              for (size_t p = 0; p < pixels; p++) {
+                const float* pixel = input.data() + (i * pixels + p) * in_width;
+                double acc = bias[j];
+                for (size_t q = 0; q < k; q++) acc += double(pixel[in_slots[q]]) * weights[j * k + q];
+                sum += std::max(acc, 0.0);
+              }
+              const float expected = float(sum / double(pixels));
+              written[out_slots[j]] = true;
+              ASSERT_NEAR(one[i * out_width + out_slots[j]], expected, 1e-5f * std::max(1.0f, std::fabs(expected)))
+                  << config->name << " image " << i << " channel " << j << " n " << n << " k " << k;
+            }
+            for (size_t slot = 0; slot < out_width; slot++) {
+              if (!written[slot]) {
+                ASSERT_EQ(one[i * out_width + slot], kCanary) << config->name << " wrote " << slot;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  pthreadpool_destroy(pool);
 }
 
 // How the drivers split work over threads (kernels/parallel.h).

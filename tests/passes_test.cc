@@ -11,6 +11,7 @@
 #include "engine/src/engine.h"
 #include "graph/builder.h"
 #include "graph/passes.h"
+#include "kernels/config/hardware-config.h"
 #include "test_util.h"
 
 namespace {
@@ -342,6 +343,75 @@ TEST(PassTransposes, TransposesThatDoNotCancelMerge) {
   auto r = RunWithAndWithout(make, sn2_pass_cancel_transposes);
   EXPECT_EQ(r.nodes_after, 1u);
   EXPECT_EQ(r.error, 0.0);
+}
+
+// conv5 and the global pool of ShuffleNet V2 in small: [1, 5, 7, 24] -> 1x1 conv to 40 (ReLU) ->
+// global average pool; `kernel` 3 for a conv the fused op does not serve, `also_read` when the
+// conv's output has a second reader (an Add with itself after the pool's input).
+sn2_graph* ConvThenGlobalPool(uint32_t kernel, bool also_read) {
+  sn2_builder b;
+  uint32_t x;
+  EXPECT_EQ(sn2_builder_init(&b, 5, {1, 5, 7, 24}, &x), sn2_status_success);
+  x = sn2_build_conv(&b, "conv5", x, 40, kernel, 1, kernel / 2, 1, true);
+  b.graph->nodes[b.graph->node_count - 1].params.conv2d.output_min = 0.0f;  // conv5's ReLU, fused
+  uint32_t y = sn2_build_global_avg_pool(&b, "pool", x);
+  if (also_read) y = sn2_build_add(&b, "add", y, sn2_build_global_avg_pool(&b, "pool2", sn2_build_add(&b, "twice", x, x)));
+  sn2_graph* g = nullptr;
+  EXPECT_EQ(sn2_builder_finish(&b, y, &g), sn2_status_success) << sn2_last_error();
+  return g;
+}
+
+TEST(PassFuseGlobalAverage, PointwiseConvAndPoolBecomeOneOp) {
+  auto r = RunWithAndWithout([] { return ConvThenGlobalPool(1, false); }, sn2_pass_fuse_global_average);
+  EXPECT_EQ(r.types_after, (std::vector<sn2_op_type>{sn2_op_conv2d}));
+  EXPECT_LE(r.error, 1e-6);
+  // Not a 1x1 conv, or its output read by another node too: both stay.
+  r = RunWithAndWithout([] { return ConvThenGlobalPool(3, false); }, sn2_pass_fuse_global_average);
+  EXPECT_EQ(r.types_after, (std::vector<sn2_op_type>{sn2_op_conv2d, sn2_op_global_avg_pool}));
+  EXPECT_EQ(r.error, 0.0);
+  r = RunWithAndWithout([] { return ConvThenGlobalPool(1, true); }, sn2_pass_fuse_global_average);
+  EXPECT_EQ(r.nodes_after, r.nodes_before);
+  EXPECT_EQ(r.error, 0.0);
+}
+
+// The plan fuses where sn2's pointwise kernels run the 1x1 convs (the AVX-512 path) and nowhere
+// else; fused or not, the outputs match the reference, and the fused op's are the same bits at
+// one and two threads.
+TEST(PassFuseGlobalAverage, ThePlanFusesOnlyWhereItsKernelServes) {
+  const auto input = PatternInput(5 * 7 * 24, 3);
+  sn2_options reference_options{};
+  reference_options.flags = SN2_FLAG_REFERENCE;
+  sn2_model_t model = nullptr;
+  ASSERT_EQ(sn2_model_create_from_graph(ConvThenGlobalPool(1, false), &reference_options, &model), sn2_status_success);
+  const auto expected = RunModel(model, input);
+  sn2_plan_stats stats{};
+  sn2_model_get_stats(model, &stats);
+  EXPECT_EQ(stats.op_count, 2u);  // the reference plan keeps the pool
+  sn2_model_delete(model);
+  for (sn2_isa isa : {sn2_isa_auto, sn2_isa_avx512f, sn2_isa_avx2}) {
+    for (uint32_t flags : {0u, unsigned(SN2_FLAG_XNNPACK_ONLY)}) {
+      sn2_options options{};
+      options.isa = isa;
+      options.flags = flags;
+      model = nullptr;
+      const sn2_status status = sn2_model_create_from_graph(ConvThenGlobalPool(1, false), &options, &model);
+      if (status == sn2_status_unsupported_hardware) continue;  // an ISA this CPU or build lacks
+      ASSERT_EQ(status, sn2_status_success) << sn2_last_error();
+      ModelPtr owner(model);
+      sn2_model_get_stats(model, &stats);
+      sn2_op_info info{};
+      ASSERT_EQ(sn2_model_get_op_info(model, 0, &info), sn2_status_success);
+      const bool fused = std::strstr(info.kernel, "global_average") != nullptr;
+      const bool avx512 = isa == sn2_isa_avx512f || (isa == sn2_isa_auto && sn2_get_hardware_config()->avx512f);
+      EXPECT_EQ(fused, stats.op_count == 1u) << info.kernel;
+      EXPECT_EQ(fused, flags == 0 && avx512) << "isa " << isa << " flags " << flags << ": " << info.kernel;
+      const auto one = RunModel(model, input, 1), two = RunModel(model, input, 2);
+      EXPECT_LE(RelativeMaxError(one, expected), 1e-5) << info.kernel;
+      if (fused) {
+        EXPECT_EQ(one, two);
+      }
+    }
+  }
 }
 
 TEST(OptimizeGraph, WholeShuffleNetV2KeepsItsOutputs) {

@@ -138,12 +138,27 @@ static bool prefer_sn2_chw2hwc(const struct sn2_model* model, uint32_t n) {
          sn2_conv_chw2hwc_supports(&node->params.conv2d) && planar_input_reader(model) == n;
 }
 
+// A pointwise conv and the global average pool after it as one op (conv5 + pool), where sn2's
+// pointwise kernels run the 1x1 convs: the fused op has no XNNPACK operator, so neither the
+// XNNPACK-only plan nor the reference plan gets it. Measured in docs/performance.md.
+static bool fuse_global_average(const struct sn2_model* model) {
+  const uint32_t flags = model->options.flags;
+  return !(flags & (SN2_FLAG_REFERENCE | SN2_FLAG_XNNPACK_ONLY)) && model->isa == sn2_isa_avx512f &&
+         sn2_pwconv_global_average_backend(model->isa, 1) != NULL;
+}
+
 static const struct sn2_op_backend* choose_backend(const struct sn2_model* model, uint32_t n) {
   const struct sn2_node* node = &model->graph->nodes[n];
   if (model->views.is_view[n]) return sn2_view_backend();
   const int reference = (model->options.flags & SN2_FLAG_REFERENCE) || model->isa == sn2_isa_scalar;
   if (reference) return sn2_reference_backend(node->type);
   const bool own_kernels = !(model->options.flags & SN2_FLAG_XNNPACK_ONLY);
+  if (node->type == sn2_op_conv2d && node->params.conv2d.global_average) {
+    // Reads and writes channel views through its slot tables, like the pointwise kernels.
+    const struct sn2_op_backend* backend =
+        sn2_pwconv_global_average_backend(model->isa, node->params.conv2d.output_channels);
+    return backend ? backend : sn2_reference_backend(node->type);
+  }
   if (own_kernels && plain_access(model, n) && node->type == sn2_op_conv2d &&
       prefer_sn2_depthwise(model, node)) {
     const struct sn2_op_backend* backend = sn2_dwconv2d_backend(model->isa);
@@ -260,12 +275,15 @@ enum sn2_status sn2_model_create_from_graph(struct sn2_graph* graph,
                        model->options.flags & ~known_flags);
     goto error;
   }
-  if (!(model->options.flags & SN2_FLAG_NO_GRAPH_PASSES)) {
-    status = sn2_optimize_graph(model->graph);
-    if (status != sn2_status_success) goto error;
-  }
   status = sn2_resolve_isa(model->options.isa, &model->isa);
   if (status != sn2_status_success) goto error;
+  if (!(model->options.flags & SN2_FLAG_NO_GRAPH_PASSES)) {
+    status = sn2_optimize_graph(model->graph);
+    if (status == sn2_status_success && fuse_global_average(model)) {
+      status = sn2_pass_fuse_global_average(model->graph);
+    }
+    if (status != sn2_status_success) goto error;
+  }
   if (model->isa != sn2_isa_scalar && !(model->options.flags & SN2_FLAG_REFERENCE)) {
     status = sn2_xnnpack_initialize();
     if (status != sn2_status_success) goto error;

@@ -10,6 +10,7 @@ extern "C" {
 #endif
 
 #define SN2_PWCONV_MAX_MR 8
+#define SN2_PWCONV_MAX_NR 48
 
 struct sn2_pwconv_config {
   sn2_f32_pwconv_ukernel_fn ukernel;
@@ -17,6 +18,7 @@ struct sn2_pwconv_config {
   enum sn2_isa isa;
   const char* name;       // "sn2:f32_pwconv_7x32__avx512f"
   const char* taps_name;  // the same kernel under the k x k conv driver
+  const char* global_average_name;  // under the driver of a 1x1 conv + global average pool
 };
 
 // The default kernel for `isa`, or NULL where this build has none (scalar: the reference conv).
@@ -44,6 +46,16 @@ struct sn2_pwconv_problem {
 };
 void sn2_f32_pwconv_run(const struct sn2_pwconv_config* config,
                         const struct sn2_pwconv_problem* problem, void* threadpool);
+
+// A pointwise conv followed by a global average pool (`problem->pixels` per image, `images`
+// of them; output image i's n channels at problem->output + i * output_stride, through the
+// runs): each tile's outputs go to a scratch on the stack and are added up per channel, pixel
+// by pixel in order, so the conv's output never reaches memory. Channel blocks are spread over
+// `threadpool`: every channel's sum is made by one thread in the same order (results do not
+// depend on the thread count).
+void sn2_f32_pwconv_global_average_run(const struct sn2_pwconv_config* config,
+                                       const struct sn2_pwconv_problem* problem, size_t images,
+                                       void* threadpool);
 
 #ifdef __cplusplus
 }

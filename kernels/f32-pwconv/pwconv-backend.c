@@ -20,6 +20,7 @@ struct pwconv_state {
   struct sn2_pwconv_run* runs;
   uint32_t* block_first;
   struct sn2_pwconv_problem problem;
+  size_t images;  // a fused global average: problem.pixels per image
 };
 
 struct pwconv_task {
@@ -101,6 +102,69 @@ void sn2_f32_pwconv_run(const struct sn2_pwconv_config* config,
   pthreadpool_parallelize_1d((pthreadpool_t)threadpool, run_chunk, &task, block_chunks * task.tile_chunks, 0);
 }
 
+struct global_average_task {
+  const struct sn2_pwconv_config* config;
+  const struct sn2_pwconv_problem* p;
+  size_t tiles, blocks_per_chunk, block_chunks;
+  float scale;
+};
+
+// One image's channel blocks of one chunk: per block, every tile through the micro-kernel into
+// the scratch, each row added to the block's sums in pixel order; then mean = sum * scale, as
+// the reference global average pool computes it. The next block's weights are prefetched as
+// in sn2_f32_pwconv_run (conv5's 1.9 MB come from L3 once per inference).
+static void run_global_average_chunk(void* context, size_t chunk) {
+  const struct global_average_task* t = context;
+  const struct sn2_pwconv_problem* p = t->p;
+  const size_t mr = t->config->mr, nr = t->config->nr;
+  const size_t image = chunk / t->block_chunks;
+  const size_t blocks = (p->n + nr - 1) / nr;
+  const size_t first_block = chunk % t->block_chunks * t->blocks_per_chunk;
+  const size_t last_block = first_block + t->blocks_per_chunk < blocks ? first_block + t->blocks_per_chunk : blocks;
+  const float* input = p->input + image * p->pixels * p->input_stride;
+  float* output = p->output + image * p->output_stride;
+  float scratch[SN2_PWCONV_MAX_MR * SN2_PWCONV_MAX_NR];
+  float sums[SN2_PWCONV_MAX_NR];
+  const float* inputs[SN2_PWCONV_MAX_MR];
+  float* scratch_rows[SN2_PWCONV_MAX_MR];
+  for (size_t r = 0; r < mr; r++) scratch_rows[r] = scratch + r * nr;
+  for (size_t block = first_block; block < last_block; block++) {
+    const size_t channel = block * nr, count = p->n - channel < nr ? p->n - channel : nr;
+    const struct sn2_pwconv_run whole = {0, (uint32_t)count, 0};
+    size_t share = 0;
+    const char* plan = sn2_f32_pwconv_prefetch_plan(p->packed, p->k, p->n, nr, block, t->tiles, &share);
+    for (size_t j = 0; j < count; j++) sums[j] = 0.0f;
+    for (size_t tile = 0; tile < t->tiles; tile++) {
+      const size_t first = tile * mr, rows = p->pixels - first < mr ? p->pixels - first : mr;
+      for (size_t r = 0; r < mr; r++) inputs[r] = input + (first + (r < rows ? r : rows - 1)) * p->input_stride;
+      t->config->ukernel(rows, p->k, count, inputs, p->input_slots, p->packed + block * nr * (p->k + 1),
+                         scratch_rows, &whole, 1, sn2_f32_pwconv_prefetch_share(plan, share, p->k, nr, tile),
+                         &p->params);
+      for (size_t r = 0; r < rows; r++) {
+        for (size_t j = 0; j < count; j++) sums[j] += scratch_rows[r][j];
+      }
+    }
+    const uint32_t run_end = p->block_first[block + 1];
+    for (uint32_t i = p->block_first[block]; i < run_end; i++) {
+      const struct sn2_pwconv_run* run = &p->runs[i];
+      for (uint32_t j = run->begin; j < run->end; j++) output[run->offset + (j - run->begin)] = sums[j] * t->scale;
+    }
+  }
+}
+
+void sn2_f32_pwconv_global_average_run(const struct sn2_pwconv_config* config,
+                                       const struct sn2_pwconv_problem* problem, size_t images,
+                                       void* threadpool) {
+  const size_t threads = threadpool ? pthreadpool_get_threads_count((pthreadpool_t)threadpool) : 1;
+  const size_t blocks = (problem->n + config->nr - 1) / config->nr;
+  struct global_average_task task = {config, problem, (problem->pixels + config->mr - 1) / config->mr, 0, 0,
+                                     1.0f / (float)problem->pixels};
+  task.blocks_per_chunk = sn2_balanced_chunk(blocks, images >= threads ? 1 : threads);
+  task.block_chunks = (blocks + task.blocks_per_chunk - 1) / task.blocks_per_chunk;
+  pthreadpool_parallelize_1d((pthreadpool_t)threadpool, run_global_average_chunk, &task,
+                             images * task.block_chunks, 0);
+}
+
 static void destroy(void* state) {
   struct pwconv_state* s = state;
   if (!s) return;
@@ -117,9 +181,14 @@ static enum sn2_status create(const struct sn2_op_context* c, pthreadpool_t pool
   const struct sn2_conv2d_params* p = &c->node->params.conv2d;
   const struct sn2_tensor* in = &c->inputs[0];
   const struct sn2_tensor* out = &c->outputs[0];
+  const struct sn2_pwconv_config* config = c->kernel_data;
+  if (p->global_average && (config->mr > SN2_PWCONV_MAX_MR || config->nr > SN2_PWCONV_MAX_NR)) {
+    return sn2_error(sn2_status_unsupported_parameter, "node %s: %s has tiles wider than its scratch",
+                     c->node->name, config->global_average_name);
+  }
   struct pwconv_state* s = calloc(1, sizeof *s);
   if (!s) return sn2_error(sn2_status_out_of_memory, "node %s: out of memory", c->node->name);
-  s->config = c->kernel_data;
+  s->config = config;
   const size_t k = p->input_channels, n = p->output_channels;
   s->packed = aligned_alloc(64, ((sn2_f32_pwconv_packed_size(k, n, s->config->nr) * sizeof(float)) + 63) / 64 * 64);
   if (!in->channel_slots) s->identity_slots = malloc(k * sizeof(uint32_t));
@@ -133,8 +202,11 @@ static enum sn2_status create(const struct sn2_op_context* c, pthreadpool_t pool
   for (size_t q = 0; !in->channel_slots && q < k; q++) s->identity_slots[q] = (uint32_t)q;
   sn2_f32_pwconv_pack(k, n, s->config->nr, p->weights, p->bias, s->packed);
   sn2_f32_pwconv_make_runs(n, s->config->nr, out->channel_slots, s->runs, s->block_first);
+  // A fused global average runs the conv over each image's pixels; its output has one.
+  s->images = p->global_average ? in->shape.n : 1;
   s->problem = (struct sn2_pwconv_problem){
-      .pixels = (size_t)out->shape.n * out->shape.h * out->shape.w,
+      .pixels = p->global_average ? (size_t)in->shape.h * in->shape.w
+                                  : (size_t)out->shape.n * out->shape.h * out->shape.w,
       .k = k, .n = n,
       .input = in->data, .input_stride = in->pixel_stride,
       .input_slots = in->channel_slots ? in->channel_slots : s->identity_slots,
@@ -153,33 +225,42 @@ static void run(const struct sn2_op_context* c, void* state, pthreadpool_t pool)
   sn2_f32_pwconv_run(s->config, &s->problem, pool);
 }
 
+static void run_global_average(const struct sn2_op_context* c, void* state, pthreadpool_t pool) {
+  (void)c;
+  const struct pwconv_state* s = state;
+  sn2_f32_pwconv_global_average_run(s->config, &s->problem, s->images, pool);
+}
+
 // The kernels this build has, the default first per ISA; the backends are built from these
 // rows once, named by them (C cannot initialise one table from the other at file scope).
 #if SN2_ARCH_X86
 static const struct sn2_pwconv_config configs[] = {
     {sn2_f32_pwconv_minmax_ukernel_7x32__avx512f, 7, 32, sn2_isa_avx512f, "sn2:f32_pwconv_7x32__avx512f",
-     "sn2:f32_conv2d_taps_7x32__avx512f"},
+     "sn2:f32_conv2d_taps_7x32__avx512f", "sn2:f32_pwconv_global_average_7x32__avx512f"},
     {sn2_f32_pwconv_minmax_ukernel_7x48__avx512f, 7, 48, sn2_isa_avx512f, "sn2:f32_pwconv_7x48__avx512f",
-     "sn2:f32_conv2d_taps_7x48__avx512f"},
+     "sn2:f32_conv2d_taps_7x48__avx512f", "sn2:f32_pwconv_global_average_7x48__avx512f"},
     {sn2_f32_pwconv_minmax_ukernel_4x16__avx2, 4, 16, sn2_isa_avx2, "sn2:f32_pwconv_4x16__avx2",
-     "sn2:f32_conv2d_taps_4x16__avx2"},
+     "sn2:f32_conv2d_taps_4x16__avx2", "sn2:f32_pwconv_global_average_4x16__avx2"},
 };
 #elif SN2_ARCH_ARM64
 static const struct sn2_pwconv_config configs[] = {
     {sn2_f32_pwconv_minmax_ukernel_4x16__neon, 4, 16, sn2_isa_neon, "sn2:f32_pwconv_4x16__neon",
-     "sn2:f32_conv2d_taps_4x16__neon"},
+     "sn2:f32_conv2d_taps_4x16__neon", "sn2:f32_pwconv_global_average_4x16__neon"},
 };
 #endif
 #if SN2_ARCH_X86 || SN2_ARCH_ARM64
 #define HAVE_CONFIGS 1
 #define CONFIG_COUNT (sizeof configs / sizeof configs[0])
-static struct sn2_op_backend backends[CONFIG_COUNT], taps_backends[CONFIG_COUNT];
+static struct sn2_op_backend backends[CONFIG_COUNT], taps_backends[CONFIG_COUNT],
+    global_average_backends[CONFIG_COUNT];
 static pthread_once_t backends_once = PTHREAD_ONCE_INIT;
 static void init_backends(void) {
   for (size_t i = 0; i < CONFIG_COUNT; i++) {
     backends[i] = (struct sn2_op_backend){configs[i].name, create, run, destroy, &configs[i], false};
     taps_backends[i] = (struct sn2_op_backend){configs[i].taps_name, sn2_conv_taps_create, sn2_conv_taps_run,
                                                sn2_conv_taps_destroy, &configs[i], true};
+    global_average_backends[i] = (struct sn2_op_backend){configs[i].global_average_name, create,
+                                                         run_global_average, destroy, &configs[i], false};
   }
 }
 #else
@@ -248,6 +329,7 @@ static const struct sn2_op_backend* backend_for(const void* table, enum sn2_isa 
 }
 static const void* const backends = NULL;
 static const void* const taps_backends = NULL;
+static const void* const global_average_backends = NULL;
 #endif
 
 const struct sn2_op_backend* sn2_pwconv_backend(enum sn2_isa isa, size_t output_channels) {
@@ -256,4 +338,8 @@ const struct sn2_op_backend* sn2_pwconv_backend(enum sn2_isa isa, size_t output_
 
 const struct sn2_op_backend* sn2_conv_taps_backend(enum sn2_isa isa, size_t output_channels) {
   return backend_for(taps_backends, isa, output_channels);
+}
+
+const struct sn2_op_backend* sn2_pwconv_global_average_backend(enum sn2_isa isa, size_t output_channels) {
+  return backend_for(global_average_backends, isa, output_channels);
 }

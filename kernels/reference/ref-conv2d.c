@@ -42,9 +42,36 @@ static void conv2d_row(void* context, size_t row) {
   }
 }
 
+// One output channel of one image of a conv with a fused global average (a 1x1 conv): the mean
+// of its clamped outputs over the input's pixels, as sn2_ref_global_avg_pool divides.
+static void global_average_channel(void* context, size_t index) {
+  const struct conv2d_task* task = context;
+  const struct sn2_conv2d_params* p = task->params;
+  const struct sn2_tensor* in = task->input;
+  const uint32_t n = (uint32_t)(index / p->output_channels);
+  const uint32_t oc = (uint32_t)(index % p->output_channels);
+  const float* w = p->weights + (size_t)oc * p->input_channels;
+  float sum = 0.0f;
+  for (uint32_t y = 0; y < in->shape.h; y++) {
+    for (uint32_t x = 0; x < in->shape.w; x++) {
+      const float* src = sn2_tensor_pixel(in, n, y, x);
+      float acc = p->bias ? p->bias[oc] : 0.0f;
+      for (uint32_t ic = 0; ic < p->input_channels; ic++) acc += src[sn2_channel_slot(in, ic)] * w[ic];
+      sum += fminf(fmaxf(acc, p->output_min), p->output_max);
+    }
+  }
+  const float scale = 1.0f / (float)((size_t)in->shape.h * in->shape.w);
+  sn2_tensor_pixel(task->output, n, 0, 0)[sn2_channel_slot(task->output, oc)] = sum * scale;
+}
+
 void sn2_ref_conv2d(const struct sn2_conv2d_params* params, const struct sn2_tensor* input,
                     const struct sn2_tensor* output, pthreadpool_t threadpool) {
   struct conv2d_task task = {params, input, output};
+  if (params->global_average) {
+    pthreadpool_parallelize_1d(threadpool, global_average_channel, &task,
+                               (size_t)output->shape.n * params->output_channels, 0);
+    return;
+  }
   pthreadpool_parallelize_1d(threadpool, conv2d_row, &task,
                              (size_t)output->shape.n * output->shape.h, 0);
 }
