@@ -109,10 +109,20 @@ struct global_average_task {
   float scale;
 };
 
+// Adds `rows` rows of a tile's scratch to the block's sums, in pixel order.
+static void add_rows(float* sums, const float* scratch, size_t rows, size_t count, size_t nr) {
+  for (size_t r = 0; r < rows; r++) {
+    for (size_t j = 0; j < count; j++) sums[j] += scratch[r * nr + j];
+  }
+}
+
 // One image's channel blocks of one chunk: per block, every tile through the micro-kernel into
-// the scratch, each row added to the block's sums in pixel order; then mean = sum * scale, as
-// the reference global average pool computes it. The next block's weights are prefetched as
-// in sn2_f32_pwconv_run (conv5's 1.9 MB come from L3 once per inference).
+// a scratch, each row added to the block's sums in pixel order; then mean = sum * scale, as
+// the reference global average pool computes it. Two scratches: a tile's rows are added after
+// the next tile is computed, when the kernel's 64-byte stores have long reached L1 (read right
+// after them, the narrower loads wait for each store: no store forwarding from a wide masked
+// store). The next block's weights are prefetched as in sn2_f32_pwconv_run (conv5's 1.9 MB
+// come from L3 once per inference).
 static void run_global_average_chunk(void* context, size_t chunk) {
   const struct global_average_task* t = context;
   const struct sn2_pwconv_problem* p = t->p;
@@ -123,27 +133,28 @@ static void run_global_average_chunk(void* context, size_t chunk) {
   const size_t last_block = first_block + t->blocks_per_chunk < blocks ? first_block + t->blocks_per_chunk : blocks;
   const float* input = p->input + image * p->pixels * p->input_stride;
   float* output = p->output + image * p->output_stride;
-  float scratch[SN2_PWCONV_MAX_MR * SN2_PWCONV_MAX_NR];
+  float scratch[2][SN2_PWCONV_MAX_MR * SN2_PWCONV_MAX_NR];
   float sums[SN2_PWCONV_MAX_NR];
   const float* inputs[SN2_PWCONV_MAX_MR];
-  float* scratch_rows[SN2_PWCONV_MAX_MR];
-  for (size_t r = 0; r < mr; r++) scratch_rows[r] = scratch + r * nr;
+  float* scratch_rows[2][SN2_PWCONV_MAX_MR];
+  for (size_t r = 0; r < mr; r++) scratch_rows[0][r] = scratch[0] + r * nr, scratch_rows[1][r] = scratch[1] + r * nr;
   for (size_t block = first_block; block < last_block; block++) {
     const size_t channel = block * nr, count = p->n - channel < nr ? p->n - channel : nr;
     const struct sn2_pwconv_run whole = {0, (uint32_t)count, 0};
     size_t share = 0;
     const char* plan = sn2_f32_pwconv_prefetch_plan(p->packed, p->k, p->n, nr, block, t->tiles, &share);
     for (size_t j = 0; j < count; j++) sums[j] = 0.0f;
+    size_t pending = 0;  // rows of the previous tile, in scratch[(tile - 1) % 2]
     for (size_t tile = 0; tile < t->tiles; tile++) {
       const size_t first = tile * mr, rows = p->pixels - first < mr ? p->pixels - first : mr;
       for (size_t r = 0; r < mr; r++) inputs[r] = input + (first + (r < rows ? r : rows - 1)) * p->input_stride;
       t->config->ukernel(rows, p->k, count, inputs, p->input_slots, p->packed + block * nr * (p->k + 1),
-                         scratch_rows, &whole, 1, sn2_f32_pwconv_prefetch_share(plan, share, p->k, nr, tile),
-                         &p->params);
-      for (size_t r = 0; r < rows; r++) {
-        for (size_t j = 0; j < count; j++) sums[j] += scratch_rows[r][j];
-      }
+                         scratch_rows[tile % 2], &whole, 1,
+                         sn2_f32_pwconv_prefetch_share(plan, share, p->k, nr, tile), &p->params);
+      if (tile > 0) add_rows(sums, scratch[(tile - 1) % 2], pending, count, nr);
+      pending = rows;
     }
+    add_rows(sums, scratch[(t->tiles - 1) % 2], pending, count, nr);
     const uint32_t run_end = p->block_first[block + 1];
     for (uint32_t i = p->block_first[block]; i < run_end; i++) {
       const struct sn2_pwconv_run* run = &p->runs[i];
