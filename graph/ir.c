@@ -344,6 +344,20 @@ static enum sn2_status infer_shapes(struct sn2_graph* graph, enum sn2_op_type ty
         }
         out.d[2] = out.d[3] = 1;
       }
+      if (c->max_pooled && status == sn2_status_success) {
+        const struct sn2_pool_params* q = &c->max_pool;
+        if (c->global_average || c->averaging) {
+          return sn2_error(sn2_status_invalid_model, "node %s (Conv): a fused max pool after a fused average", name);
+        }
+        status = infer_window(name, q->kernel_h, q->kernel_w, q->stride_h, q->stride_w, 1, 1, q->pad_top,
+                              q->pad_left, q->pad_bottom, q->pad_right, &out);
+        if (status == sn2_status_success && (q->pad_top >= q->kernel_h || q->pad_bottom >= q->kernel_h ||
+                                             q->pad_left >= q->kernel_w || q->pad_right >= q->kernel_w)) {
+          return sn2_error(sn2_status_invalid_model,
+                           "node %s (Conv): the fused max pool's pads must be smaller than its %ux%u window",
+                           name, q->kernel_h, q->kernel_w);
+        }
+      }
       break;
     }
     case sn2_op_max_pool:
@@ -743,17 +757,23 @@ bool sn2_conv_is_pointwise(const struct sn2_conv2d_params* c) {
          c->groups == 1;
 }
 
+// The elements of a conv's own output map: its node's output, or, where a pool is fused into
+// the conv, the map that pool reads.
+static uint64_t conv_map_elements(const struct sn2_graph* graph, const struct sn2_node* node) {
+  const struct sn2_conv2d_params* c = &node->params.conv2d;
+  const struct sn2_value* in = &graph->values[node->inputs[0]];
+  const uint64_t h = window_output_size(in->dims[2], c->pad_top, c->pad_bottom, c->kernel_h, c->stride_h, c->dilation_h);
+  const uint64_t w = window_output_size(in->dims[3], c->pad_left, c->pad_right, c->kernel_w, c->stride_w, c->dilation_w);
+  return (uint64_t)in->dims[0] * c->output_channels * h * w;
+}
+
 uint64_t sn2_node_macs(const struct sn2_graph* graph, const struct sn2_node* node) {
   const struct sn2_value* out = &graph->values[node->outputs[0]];
   switch (node->type) {
     case sn2_op_conv2d: {
       const struct sn2_conv2d_params* c = &node->params.conv2d;
       if (c->averaging) return 0;  // a pool: no multiply-adds in the paper's count
-      // A fused global average: the conv's multiply-adds at every input pixel (1x1, stride 1).
-      const struct sn2_value* in = &graph->values[node->inputs[0]];
-      const uint64_t pixels = c->global_average ? (uint64_t)in->dims[2] * in->dims[3] : 1;
-      return sn2_value_elements(out) * pixels * c->kernel_h * c->kernel_w *
-             (c->input_channels / c->groups);
+      return conv_map_elements(graph, node) * c->kernel_h * c->kernel_w * (c->input_channels / c->groups);
     }
     case sn2_op_fully_connected:
       return (uint64_t)out->dims[0] * node->params.fully_connected.output_channels *
@@ -793,14 +813,12 @@ uint64_t sn2_node_memory_access_elements(const struct sn2_graph* graph,
   for (uint32_t i = 0; i < node->input_count; i++) {
     elements += sn2_value_elements(&graph->values[node->inputs[i]]);
   }
+  // A conv counts its own output map even where a pool fused into it never stores that map:
+  // the paper's model is a property of the network, the same in every plan (the pool is not a
+  // conv and was never counted).
+  if (node->type == sn2_op_conv2d) return elements + conv_map_elements(graph, node);
   for (uint32_t o = 0; o < node->output_count; o++) {
     elements += sn2_value_elements(&graph->values[node->outputs[o]]);
-  }
-  if (node->type == sn2_op_conv2d && node->params.conv2d.global_average) {
-    // The paper's model counts the conv's own output map (a property of the network, the same
-    // in every plan); the pool it absorbed is not a conv and never counted.
-    const struct sn2_value* in = &graph->values[node->inputs[0]];
-    elements += sn2_value_elements(&graph->values[node->outputs[0]]) * ((uint64_t)in->dims[2] * in->dims[3] - 1);
   }
   return elements;
 }

@@ -42,12 +42,18 @@ enum sn2_status sn2_pass_cancel_transposes(struct sn2_graph* graph);
 // becomes a depthwise conv with weights 1 / (kh * kw): the same function, on a faster kernel.
 enum sn2_status sn2_pass_avg_pool_as_depthwise(struct sn2_graph* graph);
 
+// Pools fused into the conv before them (graph/pass-fuse-pool.c). Not part of
+// sn2_optimize_graph: the plan runs them where a kernel serves the fused op (engine/src/model.c).
 // A GlobalAveragePool whose input only it reads, made by a pointwise conv, becomes that conv's
-// global_average: one op whose output is the pool's. Not part of sn2_optimize_graph: the plan
-// runs it where a kernel serves the fused op (engine/src/model.c).
+// global_average: one op whose output is the pool's.
 enum sn2_status sn2_pass_fuse_global_average(struct sn2_graph* graph);
+// A MaxPool whose input only it reads, made by a conv that `accept` takes (NULL: any), becomes
+// that conv's max_pool.
+typedef bool (*sn2_fuse_max_pool_filter)(const struct sn2_graph* graph, const struct sn2_node* conv,
+                                         const struct sn2_node* pool);
+enum sn2_status sn2_pass_fuse_max_pool(struct sn2_graph* graph, sn2_fuse_max_pool_filter accept);
 
-// All of the above but sn2_pass_fuse_global_average, in order.
+// All of the above but the pool fusions, in order.
 enum sn2_status sn2_optimize_graph(struct sn2_graph* graph);
 
 #ifdef __cplusplus

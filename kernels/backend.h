@@ -95,6 +95,10 @@ const struct sn2_op_backend* sn2_conv_taps_backend(enum sn2_isa isa, size_t outp
 // where this build has none. Only for an input the plan keeps in the caller's N, C, H, W layout.
 const struct sn2_op_backend* sn2_conv_chw2hwc_backend(enum sn2_isa isa);
 
+// The stem kernel with the 3x3 stride-2 max pool after it (conv2d params' max_pooled), conv
+// rows pooled from a ring, or NULL where this build lacks either kernel.
+const struct sn2_op_backend* sn2_conv_chw2hwc_maxpool_backend(enum sn2_isa isa);
+
 // The depthwise 3x3 backend for an ISA path, or NULL where this build has none.
 const struct sn2_op_backend* sn2_dwconv2d_backend(enum sn2_isa isa);
 

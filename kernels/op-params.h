@@ -32,6 +32,13 @@ struct sn2_tensor {
   const uint32_t* channel_slots;  // rank 4 only; NULL = channels contiguous
 };
 
+struct sn2_pool_params {
+  uint32_t kernel_h, kernel_w;
+  uint32_t stride_h, stride_w;
+  uint32_t pad_top, pad_left, pad_bottom, pad_right;
+  bool count_include_pad;  // average pool only: divide by the full window (PyTorch default)
+};
+
 struct sn2_conv2d_params {
   uint32_t kernel_h, kernel_w;
   uint32_t stride_h, stride_w;
@@ -47,13 +54,10 @@ struct sn2_conv2d_params {
   // (graph/pass-fuse-global-average.c): its output is [N, C, 1, 1], each channel's mean over
   // the conv's pixels after the clamp.
   bool global_average;
-};
-
-struct sn2_pool_params {
-  uint32_t kernel_h, kernel_w;
-  uint32_t stride_h, stride_w;
-  uint32_t pad_top, pad_left, pad_bottom, pad_right;
-  bool count_include_pad;  // average pool only: divide by the full window (PyTorch default)
+  // A max pool fused after the conv (graph/pass-fuse-max-pool.c): the output is the pool's,
+  // `max_pool` applied to the conv's clamped output map.
+  bool max_pooled;
+  struct sn2_pool_params max_pool;
 };
 
 struct sn2_batchnorm_params {

@@ -123,7 +123,7 @@ sn2_graph* ChannelsLastInput() {
             sn2_status_success);
   sn2_node_params conv{};
   conv.conv2d = {1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 2, 3, -INFINITY, INFINITY,
-                 static_cast<float*>(malloc(6 * sizeof(float))), nullptr, false, false};
+                 static_cast<float*>(malloc(6 * sizeof(float))), nullptr, false, false, false, {}};
   for (int i = 0; i < 6; i++) conv.conv2d.weights[i] = float(i) - 2.5f;
   EXPECT_EQ(sn2_graph_add_node(g, sn2_op_conv2d, "conv", &t, 1, &conv, 1, nullptr, &y),
             sn2_status_success);

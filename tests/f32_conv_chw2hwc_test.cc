@@ -68,7 +68,7 @@ void Check(const sn2_conv_chw2hwc_config* config, const Case& t) {
   for (size_t chunk : {rows, size_t(1), size_t(3)}) {
     std::vector<float> out(expected.size(), kCanary);
     p.output = out.data();
-    for (size_t row = 0; row < rows; row += chunk) config->ukernel(&p, row, std::min(chunk, rows - row));
+    for (size_t row = 0; row < rows; row += chunk) config->ukernel(&p, row, std::min(chunk, rows - row), p.output + row * p.out_w * p.output_stride);
     for (size_t i = 0; i < out.size(); i++) {
       if (expected[i] == kCanary) {
         ASSERT_EQ(out[i], kCanary) << "wrote a slot outside the channels, index " << i << ", chunks of " << chunk;

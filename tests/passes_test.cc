@@ -414,6 +414,77 @@ TEST(PassFuseGlobalAverage, ThePlanFusesOnlyWhereItsKernelServes) {
   }
 }
 
+// The stem of ShuffleNet V2 in small: [n, h, w, 3] -> 3x3 stride-`stride` conv (padding 1) to
+// `channels` (ReLU) -> 3x3 stride-2 max pool with padding `pool_pad`; `also_read`: the conv's
+// output has a second reader.
+sn2_graph* StemThenMaxPool(sn2_shape input, uint32_t channels, uint32_t stride, uint32_t pool_pad,
+                           bool also_read = false) {
+  sn2_builder b;
+  uint32_t x;
+  EXPECT_EQ(sn2_builder_init(&b, 11, input, &x), sn2_status_success);
+  x = sn2_build_conv(&b, "conv1", x, channels, 3, stride, 1, 1, true);
+  b.graph->nodes[b.graph->node_count - 1].params.conv2d.output_min = 0.0f;  // the stem's ReLU, fused
+  uint32_t y = sn2_build_max_pool(&b, "maxpool", x, 3, 2, pool_pad);
+  if (also_read) y = sn2_build_add(&b, "add", sn2_build_max_pool(&b, "pool2", x, 3, 2, pool_pad), y);
+  sn2_graph* g = nullptr;
+  EXPECT_EQ(sn2_builder_finish(&b, y, &g), sn2_status_success) << sn2_last_error();
+  return g;
+}
+
+sn2_status FuseAnyMaxPool(sn2_graph* g) { return sn2_pass_fuse_max_pool(g, nullptr); }
+
+TEST(PassFuseMaxPool, ConvAndMaxPoolBecomeOneOp) {
+  auto r = RunWithAndWithout([] { return StemThenMaxPool({1, 9, 11, 3}, 8, 2, 1); }, FuseAnyMaxPool);
+  EXPECT_EQ(r.types_after, (std::vector<sn2_op_type>{sn2_op_conv2d}));
+  EXPECT_EQ(r.error, 0.0);  // the same conv values, the same max
+  r = RunWithAndWithout([] { return StemThenMaxPool({2, 8, 7, 3}, 5, 1, 0); }, FuseAnyMaxPool);
+  EXPECT_EQ(r.types_after, (std::vector<sn2_op_type>{sn2_op_conv2d}));
+  EXPECT_EQ(r.error, 0.0);
+  // The conv's output read by another node too: nothing fuses.
+  r = RunWithAndWithout([] { return StemThenMaxPool({1, 9, 11, 3}, 8, 2, 1, true); }, FuseAnyMaxPool);
+  EXPECT_EQ(r.nodes_after, r.nodes_before);
+  EXPECT_EQ(r.error, 0.0);
+}
+
+// The plan fuses the stem and its pool where sn2's kernels serve both (the AVX-512 path: a 3x3
+// stride-2 conv from the graph input, a 3x3 stride-2 pool), and the fused op matches the
+// reference on odd and even sizes, both pool paddings and two images, with the same bits at one
+// and two threads (at two, the second chunk starts inside an image and computes the conv row
+// above its first window itself).
+TEST(PassFuseMaxPool, ThePlanFusesTheStemWhereItsKernelsServe) {
+  const bool avx512 = sn2_get_hardware_config()->avx512f;
+  struct Case {
+    sn2_shape input;
+    uint32_t channels, stride, pool_pad;
+    bool fused;  // on the AVX-512 path
+  };
+  const Case cases[] = {
+      {{1, 224, 224, 3}, 24, 2, 1, true}, {{2, 23, 31, 3}, 17, 2, 1, true}, {{1, 9, 9, 3}, 24, 2, 0, true},
+      {{3, 8, 10, 2}, 8, 2, 1, true},     {{1, 6, 6, 3}, 24, 2, 0, true},   {{1, 12, 12, 3}, 24, 1, 1, false},
+  };
+  for (const Case& k : cases) {
+    const auto make = [&] { return StemThenMaxPool(k.input, k.channels, k.stride, k.pool_pad); };
+    const auto input = PatternInput(size_t(k.input.n) * k.input.h * k.input.w * k.input.c, 7);
+    sn2_options reference_options{};
+    reference_options.flags = SN2_FLAG_REFERENCE;
+    sn2_model_t model = nullptr;
+    ASSERT_EQ(sn2_model_create_from_graph(make(), &reference_options, &model), sn2_status_success);
+    const auto expected = RunModel(model, input);
+    sn2_model_delete(model);
+    model = nullptr;
+    sn2_options options{};
+    ASSERT_EQ(sn2_model_create_from_graph(make(), &options, &model), sn2_status_success) << sn2_last_error();
+    ModelPtr owner(model);
+    sn2_op_info info{};
+    ASSERT_EQ(sn2_model_get_op_info(model, 0, &info), sn2_status_success);
+    const bool fused = std::strstr(info.kernel, "maxpool") != nullptr;
+    EXPECT_EQ(fused, avx512 && k.fused) << info.kernel << " " << k.input.h << "x" << k.input.w;
+    const auto one = RunModel(model, input, 1), two = RunModel(model, input, 2);
+    EXPECT_LE(RelativeMaxError(one, expected), 1e-5) << info.kernel << " " << k.input.h << "x" << k.input.w;
+    EXPECT_EQ(one, two) << info.kernel << " " << k.input.h << "x" << k.input.w;
+  }
+}
+
 TEST(OptimizeGraph, WholeShuffleNetV2KeepsItsOutputs) {
   auto make = [] {
     sn2_graph* g = nullptr;

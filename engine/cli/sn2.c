@@ -347,6 +347,7 @@ static int print_profile(const struct cli* cli, sn2_model_t model) {
       if (node->type == sn2_op_conv2d && !node->params.conv2d.averaging) {
         const struct sn2_conv2d_params* c = &node->params.conv2d;
         op.type = c->global_average                                                 ? "Conv 1x1+GAP"
+                  : c->max_pooled                                                   ? "Conv+MaxPool"
                   : c->groups == c->input_channels && c->groups == c->output_channels ? "Conv depthwise"
                   : c->kernel_h * c->kernel_w == 1                                  ? "Conv 1x1"
                                                                                     : "Conv";

@@ -147,6 +147,28 @@ static bool fuse_global_average(const struct sn2_model* model) {
          sn2_pwconv_global_average_backend(model->isa, 1) != NULL;
 }
 
+// The stem and the max pool after it as one op on the AVX-512 plan, where both have sn2's
+// kernels: the conv reads the graph input (its only reader) and the pool's windows fit the
+// pool kernel. Measured in docs/performance.md.
+static bool stem_pool_fusable(const struct sn2_graph* graph, const struct sn2_node* conv, const struct sn2_node* pool) {
+  const struct sn2_conv2d_params* c = &conv->params.conv2d;
+  const struct sn2_value* in = &graph->values[conv->inputs[0]];
+  const struct sn2_value* map = &graph->values[pool->inputs[0]];
+  const struct sn2_value* out = &graph->values[pool->outputs[0]];
+  uint32_t readers = 0;
+  for (uint32_t n = 0; n < graph->node_count; n++) {
+    for (uint32_t i = 0; i < graph->nodes[n].input_count; i++) readers += graph->nodes[n].inputs[i] == graph->input;
+  }
+  return conv->inputs[0] == graph->input && readers == 1 && in->rank == 4 && sn2_conv_chw2hwc_supports(c) &&
+         sn2_maxpool2d_supports(&pool->params.pool, map->dims[2], map->dims[3], out->dims[2], out->dims[3]);
+}
+
+static bool fuse_stem_pool(const struct sn2_model* model) {
+  const uint32_t flags = model->options.flags;
+  return !(flags & (SN2_FLAG_REFERENCE | SN2_FLAG_XNNPACK_ONLY)) && model->isa == sn2_isa_avx512f &&
+         sn2_conv_chw2hwc_maxpool_backend(model->isa) != NULL;
+}
+
 static const struct sn2_op_backend* choose_backend(const struct sn2_model* model, uint32_t n) {
   const struct sn2_node* node = &model->graph->nodes[n];
   if (model->views.is_view[n]) return sn2_view_backend();
@@ -158,6 +180,12 @@ static const struct sn2_op_backend* choose_backend(const struct sn2_model* model
     const struct sn2_op_backend* backend =
         sn2_pwconv_global_average_backend(model->isa, node->params.conv2d.output_channels);
     return backend ? backend : sn2_reference_backend(node->type);
+  }
+  if (node->type == sn2_op_conv2d && node->params.conv2d.max_pooled) {
+    // The fused stem reads the caller's planes; where this plan cannot give it them, the
+    // reference computes the pair.
+    const struct sn2_op_backend* backend = sn2_conv_chw2hwc_maxpool_backend(model->isa);
+    return backend && prefer_sn2_chw2hwc(model, n) ? backend : sn2_reference_backend(node->type);
   }
   if (own_kernels && plain_access(model, n) && node->type == sn2_op_conv2d &&
       prefer_sn2_depthwise(model, node)) {
@@ -281,6 +309,9 @@ enum sn2_status sn2_model_create_from_graph(struct sn2_graph* graph,
     status = sn2_optimize_graph(model->graph);
     if (status == sn2_status_success && fuse_global_average(model)) {
       status = sn2_pass_fuse_global_average(model->graph);
+    }
+    if (status == sn2_status_success && fuse_stem_pool(model)) {
+      status = sn2_pass_fuse_max_pool(model->graph, stem_pool_fusable);
     }
     if (status != sn2_status_success) goto error;
   }

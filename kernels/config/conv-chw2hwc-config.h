@@ -16,6 +16,7 @@ struct sn2_conv_chw2hwc_config {
   sn2_f32_conv_chw2hwc_ukernel_fn ukernel;
   enum sn2_isa isa;
   const char* name;
+  const char* pooled_name;  // with a 3x3 stride-2 max pool after it, in one op
 };
 
 // The kernel for `isa`, or NULL where this build has none.

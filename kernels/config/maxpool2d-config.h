@@ -15,6 +15,7 @@ extern "C" {
 
 struct sn2_maxpool2d_config {
   sn2_f32_maxpool2d_ukernel_fn ukernel;
+  sn2_f32_maxpool2d_row_fn row;  // the same kernel, one row from row pointers
   enum sn2_isa isa;
   const char* name;
 };

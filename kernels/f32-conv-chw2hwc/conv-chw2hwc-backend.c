@@ -8,6 +8,7 @@
 #include "engine/src/error.h"
 #include "kernels/backend.h"
 #include "kernels/config/conv-chw2hwc-config.h"
+#include "kernels/config/maxpool2d-config.h"
 #include "kernels/parallel.h"
 
 struct conv_chw2hwc_task {
@@ -20,7 +21,8 @@ static void run_chunk(void* context, size_t chunk) {
   const struct conv_chw2hwc_task* t = context;
   const size_t first = chunk * t->rows_per_chunk;
   const size_t last = first + t->rows_per_chunk < t->rows ? first + t->rows_per_chunk : t->rows;
-  t->config->ukernel(t->problem, first, last - first);
+  const struct sn2_conv_chw2hwc_problem* p = t->problem;
+  t->config->ukernel(p, first, last - first, p->output + first * p->out_w * p->output_stride);
 }
 
 // Chunks of an even number of rows: the kernel computes rows in pairs (each weight it loads
@@ -43,16 +45,66 @@ bool sn2_conv_chw2hwc_supports(const struct sn2_conv2d_params* p) {
          p->output_channels >= 1 && p->output_channels <= SN2_CONV_CHW2HWC_MAX_CHANNELS;
 }
 
+// The stem with the max pool after it (conv2d params' max_pooled): each chunk of pool rows
+// computes the conv rows its windows need, in pairs, into a ring of four rows (43 KB at 112
+// pixels x 24 channels: L1), and pools each row from there as soon as its window's three rows
+// exist; the conv's map (1.2 MB at 224x224) is never stored. A chunk also computes the conv
+// row above its first window, which the chunk before it computes too: one chunk per thread.
+struct stem_pool_task {
+  const struct sn2_conv_chw2hwc_config* conv;
+  const struct sn2_maxpool2d_config* pool;
+  const struct sn2_conv_chw2hwc_problem* conv_problem;
+  const struct sn2_maxpool2d_problem* pool_problem;
+  float* rings;
+  size_t ring_floats, rows, rows_per_chunk;
+};
+
+enum { RING_ROWS = 4 };  // a window's 3 rows + the pair being computed overlap by one
+
+static size_t clamp_row(ptrdiff_t y, size_t h) { return y < 0 ? 0 : (size_t)y >= h ? h - 1 : (size_t)y; }
+
+static void run_pooled_chunk(void* context, size_t chunk) {
+  const struct stem_pool_task* t = context;
+  const struct sn2_conv_chw2hwc_problem* c = t->conv_problem;
+  const struct sn2_maxpool2d_problem* q = t->pool_problem;
+  const size_t first = chunk * t->rows_per_chunk;
+  const size_t last = first + t->rows_per_chunk < t->rows ? first + t->rows_per_chunk : t->rows;
+  float* ring = t->rings + chunk * t->ring_floats;
+  const size_t row_floats = c->out_w * c->output_stride;
+  size_t image = SIZE_MAX, next = 0;  // the next conv row of `image` to compute
+  for (size_t r = first; r < last; r++) {
+    const size_t n = r / q->out_h, oy = r % q->out_h;
+    const ptrdiff_t top = (ptrdiff_t)(2 * oy) - (ptrdiff_t)q->pad_top;
+    const size_t y0 = clamp_row(top, c->out_h), y1 = clamp_row(top + 1, c->out_h), y2 = clamp_row(top + 2, c->out_h);
+    // Pairs start on even rows, so a pair's two rows are adjacent in the ring.
+    if (n != image) image = n, next = y0 & ~(size_t)1;
+    while (next <= y2) {
+      const size_t pair = c->out_h - next < 2 ? 1 : 2;
+      t->conv->ukernel(c, n * c->out_h + next, pair, ring + next % RING_ROWS * row_floats);
+      next += pair;
+    }
+    const float* const rows[3] = {ring + y0 % RING_ROWS * row_floats, ring + y1 % RING_ROWS * row_floats,
+                                  ring + y2 % RING_ROWS * row_floats};
+    t->pool->row(q, rows, q->output + r * q->out_w * q->output_stride);
+  }
+}
+
 struct conv_chw2hwc_state {
   const struct sn2_conv_chw2hwc_config* config;
   float* packed;
   struct sn2_conv_chw2hwc_problem problem;
+  // The max-pooled form only:
+  const struct sn2_maxpool2d_config* pool_config;
+  struct sn2_maxpool2d_problem pool_problem;
+  float* rings;
+  size_t ring_floats, chunks;
 };
 
 static void destroy(void* state) {
   struct conv_chw2hwc_state* s = state;
   if (!s) return;
   free(s->packed);
+  free(s->rings);
   free(s);
 }
 
@@ -81,15 +133,41 @@ static enum sn2_status create(const struct sn2_op_context* c, pthreadpool_t pool
     return sn2_error(sn2_status_out_of_memory, "node %s: out of memory", c->node->name);
   }
   sn2_f32_conv_chw2hwc_pack(p->input_channels, p->output_channels, p->weights, p->bias, s->packed);
+  // The conv's own map: the node's output unless a pool follows inside the op.
+  const size_t conv_h = (in->shape.h + p->pad_top + p->pad_bottom - 3) / 2 + 1;
+  const size_t conv_w = (in->shape.w + p->pad_left + p->pad_right - 3) / 2 + 1;
   s->problem = (struct sn2_conv_chw2hwc_problem){
       .batch = in->shape.n, .in_h = in->shape.h, .in_w = in->shape.w,
-      .out_h = out->shape.h, .out_w = out->shape.w,
+      .out_h = conv_h, .out_w = conv_w,
       .in_channels = p->input_channels, .out_channels = p->output_channels,
       .input = in->data, .image_stride = (size_t)in->strides[0], .channel_stride = plane,
       .row_stride = (size_t)in->strides[2], .packed = s->packed,
       .output = out->data, .output_stride = out->pixel_stride,
       .params = {p->output_min, p->output_max},
   };
+  if (p->max_pooled) {
+    const size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
+    const size_t rows = (size_t)out->shape.n * out->shape.h;
+    s->pool_config = sn2_get_maxpool2d_config(s->config->isa);
+    s->problem.output = NULL;  // rows go to the rings
+    s->problem.output_stride = p->output_channels;
+    s->pool_problem = (struct sn2_maxpool2d_problem){
+        .batch = out->shape.n, .in_h = conv_h, .in_w = conv_w,
+        .out_h = out->shape.h, .out_w = out->shape.w, .channels = p->output_channels,
+        .pad_top = p->max_pool.pad_top, .pad_left = p->max_pool.pad_left,
+        .input = NULL, .input_stride = p->output_channels,
+        .output = out->data, .output_stride = out->pixel_stride,
+    };
+    s->chunks = rows < threads ? rows : threads;
+    s->ring_floats = (RING_ROWS * conv_w * p->output_channels + 15) / 16 * 16;
+    s->rings = s->chunks ? aligned_alloc(64, s->chunks * s->ring_floats * sizeof(float)) : NULL;
+    const bool have_pool = s->pool_config != NULL;
+    if (!have_pool || (s->chunks && !s->rings)) {
+      destroy(s);
+      return sn2_error(have_pool ? sn2_status_out_of_memory : sn2_status_unsupported_parameter, "node %s: %s",
+                       c->node->name, have_pool ? "out of memory" : "no max-pool kernel for this ISA");
+    }
+  }
   *state_out = s;
   return sn2_status_success;
 }
@@ -101,10 +179,20 @@ static void run(const struct sn2_op_context* c, void* state, pthreadpool_t pool)
   sn2_f32_conv_chw2hwc_run(s->config, &s->problem, pool);
 }
 
+static void run_pooled(const struct sn2_op_context* c, void* state, pthreadpool_t pool) {
+  struct conv_chw2hwc_state* s = state;
+  s->problem.input = c->inputs[0].data;
+  if (s->chunks == 0) return;
+  const size_t rows = s->pool_problem.batch * s->pool_problem.out_h;
+  struct stem_pool_task task = {s->config, s->pool_config, &s->problem, &s->pool_problem, s->rings, s->ring_floats,
+                                rows, (rows + s->chunks - 1) / s->chunks};
+  pthreadpool_parallelize_1d(pool, run_pooled_chunk, &task, (rows + task.rows_per_chunk - 1) / task.rows_per_chunk, 0);
+}
+
 #if SN2_ARCH_X86
 static const struct sn2_conv_chw2hwc_config configs[] = {
     {sn2_f32_conv_chw2hwc_3x3s2p1_minmax_ukernel_16x24__avx512f, sn2_isa_avx512f,
-     "sn2:f32_conv_chw2hwc_3x3s2p1_16x24__avx512f"},
+     "sn2:f32_conv_chw2hwc_3x3s2p1_16x24__avx512f", "sn2:f32_conv_chw2hwc_maxpool_3x3s2p1_16x24__avx512f"},
 };
 #define CONFIG_COUNT (sizeof configs / sizeof configs[0])
 #else
@@ -114,3 +202,19 @@ static const struct sn2_conv_chw2hwc_config* const configs = NULL;
 
 SN2_DEFINE_CONFIG_BACKENDS(sn2_conv_chw2hwc_config, sn2_get_conv_chw2hwc_config, sn2_conv_chw2hwc_backend, create,
                            run, destroy, true)
+
+// The same kernels with the max pool after them (run_pooled), where the ISA has both.
+static struct sn2_op_backend pooled_backends[CONFIG_COUNT > 0 ? CONFIG_COUNT : 1];
+static pthread_once_t pooled_once = PTHREAD_ONCE_INIT;
+static void init_pooled_backends(void) {
+  for (size_t i = 0; i < config_count_; i++) {
+    pooled_backends[i] = (struct sn2_op_backend){configs[i].pooled_name, create, run_pooled, destroy, &configs[i], true};
+  }
+}
+
+const struct sn2_op_backend* sn2_conv_chw2hwc_maxpool_backend(enum sn2_isa isa) {
+  const struct sn2_conv_chw2hwc_config* config = sn2_get_conv_chw2hwc_config(isa);
+  if (!config || !sn2_get_maxpool2d_config(isa)) return NULL;
+  pthread_once(&pooled_once, init_pooled_backends);
+  return &pooled_backends[config - configs];
+}

@@ -129,14 +129,14 @@ static void tile(const struct sn2_conv_chw2hwc_problem* p, const float* image, s
 }
 
 void sn2_f32_conv_chw2hwc_3x3s2p1_minmax_ukernel_16x24__avx512f(const struct sn2_conv_chw2hwc_problem* p,
-                                                                size_t row, size_t rows) {
+                                                                size_t row, size_t rows, float* output) {
   __m512 taps[SN2_CONV_CHW2HWC_MAX_INPUT_CHANNELS * 5 * 3];
   for (size_t r = row; r < row + rows;) {
     const size_t n = r / p->out_h, oy = r % p->out_h;
     // Two rows when both lie in the same image and in the range.
     const size_t pair = r + 1 < row + rows && oy + 1 < p->out_h ? 2 : 1;
     const float* image = p->input + n * p->image_stride;
-    float* out = p->output + r * p->out_w * p->output_stride;
+    float* out = output + (r - row) * p->out_w * p->output_stride;
     for (size_t ox0 = 0; ox0 < p->out_w; ox0 += TILE) {
       const size_t count = p->out_w - ox0 < TILE ? p->out_w - ox0 : TILE;
       float* out0 = out + ox0 * p->output_stride;

@@ -45,6 +45,23 @@ static inline void pool_row(const struct sn2_maxpool2d_problem* p, const float* 
 #undef COLUMN
 }
 
+void sn2_f32_maxpool2d_3x3s2_row_16c__avx512f(const struct sn2_maxpool2d_problem* p, const float* const rows[3],
+                                               float* out) {
+  for (size_t c = 0; c < p->channels; c += 32) {
+    const float* const at[3] = {rows[0] + c, rows[1] + c, rows[2] + c};
+    const size_t left = p->channels - c;
+    if (left >= 32) {
+      pool_row(p, at, out + c, 0xFFFF, 0xFFFF, true, true, true);
+    } else if (left > 16) {
+      pool_row(p, at, out + c, 0xFFFF, (__mmask16)((1u << (left - 16)) - 1u), true, true, false);
+    } else if (left == 16) {
+      pool_row(p, at, out + c, 0xFFFF, 0, true, false, false);
+    } else {
+      pool_row(p, at, out + c, (__mmask16)((1u << left) - 1u), 0, false, false, false);
+    }
+  }
+}
+
 void sn2_f32_maxpool2d_3x3s2_ukernel_16c__avx512f(const struct sn2_maxpool2d_problem* p,
                                                    size_t row, size_t row_count) {
   const size_t stride = p->input_stride;
@@ -52,21 +69,9 @@ void sn2_f32_maxpool2d_3x3s2_ukernel_16c__avx512f(const struct sn2_maxpool2d_pro
     const size_t n = r / p->out_h, oy = r % p->out_h;
     const ptrdiff_t iy0 = (ptrdiff_t)(oy * 2) - (ptrdiff_t)p->pad_top;
     const float* image = p->input + n * p->in_h * p->in_w * stride;
-    float* out = p->output + r * p->out_w * p->output_stride;
-    for (size_t c = 0; c < p->channels; c += 32) {
-      const float* const rows[3] = {image + clamp_index(iy0, p->in_h) * p->in_w * stride + c,
-                                    image + clamp_index(iy0 + 1, p->in_h) * p->in_w * stride + c,
-                                    image + clamp_index(iy0 + 2, p->in_h) * p->in_w * stride + c};
-      const size_t left = p->channels - c;
-      if (left >= 32) {
-        pool_row(p, rows, out + c, 0xFFFF, 0xFFFF, true, true, true);
-      } else if (left > 16) {
-        pool_row(p, rows, out + c, 0xFFFF, (__mmask16)((1u << (left - 16)) - 1u), true, true, false);
-      } else if (left == 16) {
-        pool_row(p, rows, out + c, 0xFFFF, 0, true, false, false);
-      } else {
-        pool_row(p, rows, out + c, (__mmask16)((1u << left) - 1u), 0, false, false, false);
-      }
-    }
+    const float* const rows[3] = {image + clamp_index(iy0, p->in_h) * p->in_w * stride,
+                                  image + clamp_index(iy0 + 1, p->in_h) * p->in_w * stride,
+                                  image + clamp_index(iy0 + 2, p->in_h) * p->in_w * stride};
+    sn2_f32_maxpool2d_3x3s2_row_16c__avx512f(p, rows, p->output + r * p->out_w * p->output_stride);
   }
 }

@@ -68,7 +68,8 @@ static void run(const struct sn2_op_context* c, void* state, pthreadpool_t pool)
 
 #if SN2_ARCH_X86
 static const struct sn2_maxpool2d_config configs[] = {
-    {sn2_f32_maxpool2d_3x3s2_ukernel_16c__avx512f, sn2_isa_avx512f, "sn2:f32_maxpool2d_3x3s2_16c__avx512f"},
+    {sn2_f32_maxpool2d_3x3s2_ukernel_16c__avx512f, sn2_f32_maxpool2d_3x3s2_row_16c__avx512f, sn2_isa_avx512f,
+     "sn2:f32_maxpool2d_3x3s2_16c__avx512f"},
 };
 #define CONFIG_COUNT (sizeof configs / sizeof configs[0])
 #else

@@ -304,8 +304,8 @@ const struct sn2_op_backend* sn2_xnnpack_backend(const struct sn2_graph* graph,
     case sn2_op_binary:
       return dense ? &binary_backend : NULL;
     case sn2_op_conv2d:
-      // XNNPACK has no conv with a global average pool fused into it.
-      return node->params.conv2d.global_average ? NULL : &conv2d_backend;
+      // XNNPACK has no conv with a pool fused into it.
+      return node->params.conv2d.global_average || node->params.conv2d.max_pooled ? NULL : &conv2d_backend;
     case sn2_op_max_pool:
       // XNNPACK has no 1x1 max pooling (it is an identity there).
       return node->params.pool.kernel_h * node->params.pool.kernel_w > 1 ? &max_pool_backend
