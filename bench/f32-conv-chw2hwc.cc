@@ -12,6 +12,7 @@
 
 #include "kernels/config/conv-chw2hwc-config.h"
 #include "kernels/config/hardware-config.h"
+#include "kernels/config/maxpool2d-config.h"
 
 namespace {
 
@@ -66,7 +67,83 @@ void Xnnpack(benchmark::State& state) {
   Counters(state, hw, n);
 }
 
+// The stem and the 3x3 stride-2 max pool after it (padding 1), the pair a ShuffleNet starts
+// with: XNNPACK's two operators; sn2's two kernels one after the other (the conv's map written
+// whole, then pooled); sn2's fused driver (conv rows pooled from a ring, the map never
+// stored). One thread, 64-byte-aligned buffers. FLOPS counts the conv's multiply-adds.
+struct Stem {
+  size_t hw, n, c = 3, conv, pooled;
+  std::vector<float> input, weights, bias;
+  std::unique_ptr<float, decltype(&free)> map, output;
+  Stem(size_t hw_, size_t n_)
+      : hw(hw_), n(n_), conv((hw_ - 1) / 2 + 1), pooled((conv - 1) / 2 + 1), input(c * hw * hw, 0.5f),
+        weights(n * 9 * c, 0.1f), bias(n), map(Aligned(conv * conv * n), &free), output(Aligned(pooled * pooled * n), &free) {
+    for (size_t i = 0; i < input.size(); i++) input[i] = float(i % 89) * 0.01f - 0.4f;
+  }
+  static float* Aligned(size_t floats) { return static_cast<float*>(aligned_alloc(64, (floats * 4 + 63) / 64 * 64)); }
+};
+
+void StemPoolSn2(benchmark::State& state, bool fused) {
+  const sn2_conv_chw2hwc_config* config = sn2_get_conv_chw2hwc_config(sn2_isa_avx512f);
+  const sn2_maxpool2d_config* pool_config = sn2_get_maxpool2d_config(sn2_isa_avx512f);
+  if (!config || !pool_config || !sn2_get_hardware_config()->avx512f) {
+    state.SkipWithError("AVX-512 not available on this CPU or build");
+    return;
+  }
+  Stem s(state.range(0), state.range(1));
+  std::vector<float> packed(sn2_f32_conv_chw2hwc_packed_size(s.c));
+  sn2_f32_conv_chw2hwc_pack(s.c, s.n, s.weights.data(), s.bias.data(), packed.data());
+  const sn2_conv_chw2hwc_problem conv = {1, s.hw, s.hw, s.conv, s.conv, s.c, s.n, s.input.data(), s.c * s.hw * s.hw,
+                                         s.hw * s.hw, s.hw, packed.data(), s.map.get(), s.n, {0.0f, kInf}};
+  const sn2_maxpool2d_problem pool = {1, s.conv, s.conv, s.pooled, s.pooled, s.n, 1, 1, s.map.get(), s.n, s.output.get(), s.n};
+  std::unique_ptr<float, decltype(&free)> ring(Stem::Aligned(sn2_f32_conv_chw2hwc_maxpool_ring_floats(&conv)), &free);
+  for (auto _ : state) {
+    if (fused) {
+      sn2_f32_conv_chw2hwc_maxpool_run(config, pool_config, &conv, &pool, ring.get(), 1, nullptr);
+    } else {
+      sn2_f32_conv_chw2hwc_run(config, &conv, nullptr);
+      sn2_f32_maxpool2d_run(pool_config, &pool, nullptr);
+    }
+    benchmark::DoNotOptimize(s.output.get());
+  }
+  Counters(state, s.hw, s.n);
+}
+
+void StemPoolXnnpack(benchmark::State& state) {
+  if (xnn_initialize(nullptr) != xnn_status_success) {
+    state.SkipWithError("XNNPACK failed to initialise");
+    return;
+  }
+  Stem s(state.range(0), state.range(1));
+  std::vector<float> nhwc(s.input.size(), 0.5f);
+  xnn_operator_t conv = nullptr, pool = nullptr;
+  if (xnn_create_convolution2d_nhwc_f32(1, 1, 1, 1, 3, 3, 2, 2, 1, 1, 1, s.c, s.n, s.c, s.n, s.weights.data(),
+                                        s.bias.data(), 0.0f, kInf, 0, &conv) != xnn_status_success ||
+      xnn_setup_convolution2d_nhwc_f32(conv, 1, s.hw, s.hw, nhwc.data(), s.map.get(), nullptr) != xnn_status_success ||
+      xnn_create_max_pooling2d_nhwc_f32(1, 1, 1, 1, 3, 3, 2, 2, 1, 1, s.n, s.n, s.n, -kInf, kInf, 0, &pool) !=
+          xnn_status_success ||
+      xnn_setup_max_pooling2d_nhwc_f32(pool, 1, s.conv, s.conv, s.map.get(), s.output.get(), nullptr) !=
+          xnn_status_success) {
+    state.SkipWithError("XNNPACK refused the conv or the pool");
+    xnn_delete_operator(conv);
+    xnn_delete_operator(pool);
+    return;
+  }
+  for (auto _ : state) {
+    xnn_run_operator(conv, nullptr);
+    xnn_run_operator(pool, nullptr);
+  }
+  xnn_delete_operator(conv);
+  xnn_delete_operator(pool);
+  Counters(state, s.hw, s.n);
+}
+
 BENCHMARK(Xnnpack)->Name("f32_conv_stem/xnnpack")->Apply(Shapes)->Unit(benchmark::kMicrosecond);
 BENCHMARK(Sn2)->Name("f32_conv_stem/sn2_chw2hwc_16x24_avx512f")->Apply(Shapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK(StemPoolXnnpack)->Name("f32_conv_stem_maxpool/xnnpack")->Apply(Shapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(StemPoolSn2, separate, false)
+    ->Name("f32_conv_stem_maxpool/sn2_separate_avx512f")->Apply(Shapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(StemPoolSn2, fused, true)
+    ->Name("f32_conv_stem_maxpool/sn2_fused_avx512f")->Apply(Shapes)->Unit(benchmark::kMicrosecond);
 
 }  // namespace

@@ -149,6 +149,87 @@ void Ukernel(benchmark::State& state, sn2_isa isa, uint32_t nr) {
   state.counters["FLOPS"] = benchmark::Counter(2.0 * mr * k * nr, benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// conv5 and the global average pool after it (7x7 pixels; x0.5-x2.0's input channels, 1024 or
+// 2048 out, ReLU): XNNPACK's convolution and global-average-pooling operators; sn2's kernel
+// writing the 7x7 map, then XNNPACK's pool (the plan before the fusion); sn2's fused driver
+// (each tile summed from a stack scratch, the map never stored). FLOPS counts the conv's
+// multiply-adds.
+void Conv5Shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"hw", "k", "n"})->Args({7, 192, 1024})->Args({7, 464, 1024})->Args({7, 704, 1024})->Args({7, 976, 2048});
+}
+
+xnn_operator_t GlobalAveragePool(size_t n) {
+  xnn_operator_t op = nullptr;
+  return xnn_create_global_average_pooling_nwc_f32(n, n, n, -kInf, kInf, 0, &op) == xnn_status_success ? op : nullptr;
+}
+
+void Conv5PoolSn2(benchmark::State& state, bool fused) {
+  const sn2_pwconv_config* config = sn2_choose_pwconv_config(sn2_isa_avx512f, size_t(state.range(2)));
+  if (!config || !sn2_get_hardware_config()->avx512f || xnn_initialize(nullptr) != xnn_status_success) {
+    state.SkipWithError("AVX-512 or XNNPACK not available on this CPU or build");
+    return;
+  }
+  const size_t pixels = size_t(state.range(0)) * state.range(0), k = state.range(1), n = state.range(2);
+  std::vector<float> input(pixels * k, 0.5f), map(pixels * n), output(n), weights(n * k, 0.01f), bias(n);
+  std::vector<uint32_t> slots(k);
+  std::iota(slots.begin(), slots.end(), 0u);
+  const size_t blocks = (n + config->nr - 1) / config->nr;
+  std::vector<sn2_pwconv_run> runs(n);
+  std::vector<uint32_t> block_first(blocks + 1);
+  sn2_f32_pwconv_make_runs(n, config->nr, nullptr, runs.data(), block_first.data());
+  const size_t packed_bytes = (sn2_f32_pwconv_packed_size(k, n, config->nr) * sizeof(float) + 63) / 64 * 64;
+  std::unique_ptr<float, decltype(&free)> packed(static_cast<float*>(aligned_alloc(64, packed_bytes)), &free);
+  sn2_f32_pwconv_pack(k, n, config->nr, weights.data(), bias.data(), packed.get());
+  const sn2_pwconv_problem conv = {pixels, k, n, input.data(), k, slots.data(), packed.get(),
+                                   fused ? output.data() : map.data(), n, runs.data(), block_first.data(), {0.0f, kInf}};
+  xnn_operator_t pool = fused ? nullptr : GlobalAveragePool(n);
+  if (!fused && (!pool || xnn_setup_global_average_pooling_nwc_f32(pool, 1, pixels, map.data(), output.data(),
+                                                                   nullptr) != xnn_status_success)) {
+    state.SkipWithError("XNNPACK refused the pool");
+    xnn_delete_operator(pool);
+    return;
+  }
+  for (auto _ : state) {
+    if (fused) {
+      sn2_f32_pwconv_global_average_run(config, &conv, 1, nullptr);
+    } else {
+      sn2_f32_pwconv_run(config, &conv, nullptr);
+      xnn_run_operator(pool, nullptr);
+    }
+    benchmark::DoNotOptimize(output.data());
+  }
+  if (pool) xnn_delete_operator(pool);
+  state.counters["FLOPS"] = benchmark::Counter(2.0 * pixels * k * n, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void Conv5PoolXnnpack(benchmark::State& state) {
+  if (xnn_initialize(nullptr) != xnn_status_success) {
+    state.SkipWithError("XNNPACK failed to initialise");
+    return;
+  }
+  const size_t hw = state.range(0), k = state.range(1), n = state.range(2);
+  std::vector<float> input(hw * hw * k, 0.5f), map(hw * hw * n), output(n), weights(n * k, 0.01f), bias(n);
+  xnn_operator_t conv = nullptr, pool = GlobalAveragePool(n);
+  if (!pool ||
+      xnn_create_convolution2d_nhwc_f32(0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, k, n, k, n, weights.data(), bias.data(),
+                                        0.0f, kInf, 0, &conv) != xnn_status_success ||
+      xnn_setup_convolution2d_nhwc_f32(conv, 1, hw, hw, input.data(), map.data(), nullptr) != xnn_status_success ||
+      xnn_setup_global_average_pooling_nwc_f32(pool, 1, hw * hw, map.data(), output.data(), nullptr) !=
+          xnn_status_success) {
+    state.SkipWithError("XNNPACK refused the conv or the pool");
+    xnn_delete_operator(conv);
+    xnn_delete_operator(pool);
+    return;
+  }
+  for (auto _ : state) {
+    xnn_run_operator(conv, nullptr);
+    xnn_run_operator(pool, nullptr);
+  }
+  xnn_delete_operator(conv);
+  xnn_delete_operator(pool);
+  state.counters["FLOPS"] = benchmark::Counter(2.0 * hw * hw * k * n, benchmark::Counter::kIsIterationInvariantRate);
+}
+
 BENCHMARK(Xnnpack)->Name("f32_pwconv/xnnpack")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
 // "chosen": the tile the plan picks for the layer's width (sn2_choose_pwconv_config).
 BENCHMARK_CAPTURE(Pwconv, avx512f_gather, sn2_isa_avx512f, Access::kGather, 0)->Name("f32_pwconv/sn2_chosen_avx512f/gather")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
@@ -158,6 +239,10 @@ BENCHMARK_CAPTURE(Pwconv, avx512f, sn2_isa_avx512f, Access::kContiguous, 0)->Nam
 BENCHMARK_CAPTURE(Pwconv, avx512f_7x32, sn2_isa_avx512f, Access::kContiguous, 32)->Name("f32_pwconv/sn2_7x32_avx512f/contiguous")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(Pwconv, avx512f_7x48, sn2_isa_avx512f, Access::kContiguous, 48)->Name("f32_pwconv/sn2_7x48_avx512f/contiguous")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(Pwconv, avx2_gather_scatter, sn2_isa_avx2, Access::kGatherScatter, 0)->Name("f32_pwconv/sn2_4x16_avx2/gather_scatter")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
+
+BENCHMARK(Conv5PoolXnnpack)->Name("f32_pwconv_global_average/xnnpack")->Apply(Conv5Shapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Conv5PoolSn2, separate, false)->Name("f32_pwconv_global_average/sn2_separate_avx512f")->Apply(Conv5Shapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Conv5PoolSn2, fused, true)->Name("f32_pwconv_global_average/sn2_fused_avx512f")->Apply(Conv5Shapes)->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_CAPTURE(Ukernel, avx512f_7x32, sn2_isa_avx512f, 32)->Name("f32_pwconv_ukernel/sn2_7x32_avx512f")->ArgName("k")->Arg(58)->Arg(116)->Arg(232);
 BENCHMARK_CAPTURE(Ukernel, avx512f_7x48, sn2_isa_avx512f, 48)->Name("f32_pwconv_ukernel/sn2_7x48_avx512f")->ArgName("k")->Arg(58)->Arg(116)->Arg(232);

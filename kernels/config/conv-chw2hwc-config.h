@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "kernels/config/maxpool2d-config.h"
 #include "kernels/f32-conv-chw2hwc/conv-chw2hwc.h"
 #include "kernels/op-params.h"
 #include "sn2.h"
@@ -30,6 +31,19 @@ bool sn2_conv_chw2hwc_supports(const struct sn2_conv2d_params* params);
 // A whole conv: pairs of output rows over `threadpool` (NULL: the caller's thread).
 void sn2_f32_conv_chw2hwc_run(const struct sn2_conv_chw2hwc_config* config,
                               const struct sn2_conv_chw2hwc_problem* problem, void* threadpool);
+
+// The stem with a 3x3 stride-2 max pool after it, as one pass: `conv` describes the conv's own
+// map (its output is not used: rows go to the rings, output_stride floats per pixel; the
+// pool's input_stride must match), `pool` reads that map and writes the op's output. `rings`: `chunks` rings of
+// sn2_f32_conv_chw2hwc_maxpool_ring_floats(conv) floats, 64-byte aligned; the pool's rows are
+// split into `chunks` chunks (one per thread: each also computes the conv row above its first
+// window). Results do not depend on `chunks` or the thread count.
+size_t sn2_f32_conv_chw2hwc_maxpool_ring_floats(const struct sn2_conv_chw2hwc_problem* conv);
+void sn2_f32_conv_chw2hwc_maxpool_run(const struct sn2_conv_chw2hwc_config* conv_config,
+                                      const struct sn2_maxpool2d_config* pool_config,
+                                      const struct sn2_conv_chw2hwc_problem* conv,
+                                      const struct sn2_maxpool2d_problem* pool, float* rings, size_t chunks,
+                                      void* threadpool);
 
 #ifdef __cplusplus
 }

@@ -61,6 +61,10 @@ struct stem_pool_task {
 
 enum { RING_ROWS = 4 };  // a window's 3 rows + the pair being computed overlap by one
 
+size_t sn2_f32_conv_chw2hwc_maxpool_ring_floats(const struct sn2_conv_chw2hwc_problem* conv) {
+  return (RING_ROWS * conv->out_w * conv->output_stride + 15) / 16 * 16;
+}
+
 static size_t clamp_row(ptrdiff_t y, size_t h) { return y < 0 ? 0 : (size_t)y >= h ? h - 1 : (size_t)y; }
 
 static void run_pooled_chunk(void* context, size_t chunk) {
@@ -89,6 +93,19 @@ static void run_pooled_chunk(void* context, size_t chunk) {
   }
 }
 
+void sn2_f32_conv_chw2hwc_maxpool_run(const struct sn2_conv_chw2hwc_config* conv_config,
+                                      const struct sn2_maxpool2d_config* pool_config,
+                                      const struct sn2_conv_chw2hwc_problem* conv,
+                                      const struct sn2_maxpool2d_problem* pool, float* rings, size_t chunks,
+                                      void* threadpool) {
+  const size_t rows = pool->batch * pool->out_h;
+  if (rows == 0 || chunks == 0) return;  // pthreadpool divides by the range
+  struct stem_pool_task task = {conv_config, pool_config, conv, pool, rings,
+                                sn2_f32_conv_chw2hwc_maxpool_ring_floats(conv), rows, (rows + chunks - 1) / chunks};
+  pthreadpool_parallelize_1d((pthreadpool_t)threadpool, run_pooled_chunk, &task,
+                             (rows + task.rows_per_chunk - 1) / task.rows_per_chunk, 0);
+}
+
 struct conv_chw2hwc_state {
   const struct sn2_conv_chw2hwc_config* config;
   float* packed;
@@ -96,8 +113,8 @@ struct conv_chw2hwc_state {
   // The max-pooled form only:
   const struct sn2_maxpool2d_config* pool_config;
   struct sn2_maxpool2d_problem pool_problem;
-  float* rings;
-  size_t ring_floats, chunks;
+  float* rings;  // one ring per chunk, sn2_f32_conv_chw2hwc_maxpool_ring_floats each
+  size_t chunks;
 };
 
 static void destroy(void* state) {
@@ -159,8 +176,8 @@ static enum sn2_status create(const struct sn2_op_context* c, pthreadpool_t pool
         .output = out->data, .output_stride = out->pixel_stride,
     };
     s->chunks = rows < threads ? rows : threads;
-    s->ring_floats = (RING_ROWS * conv_w * p->output_channels + 15) / 16 * 16;
-    s->rings = s->chunks ? aligned_alloc(64, s->chunks * s->ring_floats * sizeof(float)) : NULL;
+    const size_t ring_floats = sn2_f32_conv_chw2hwc_maxpool_ring_floats(&s->problem);
+    s->rings = s->chunks ? aligned_alloc(64, s->chunks * ring_floats * sizeof(float)) : NULL;
     const bool have_pool = s->pool_config != NULL;
     if (!have_pool || (s->chunks && !s->rings)) {
       destroy(s);
@@ -182,11 +199,8 @@ static void run(const struct sn2_op_context* c, void* state, pthreadpool_t pool)
 static void run_pooled(const struct sn2_op_context* c, void* state, pthreadpool_t pool) {
   struct conv_chw2hwc_state* s = state;
   s->problem.input = c->inputs[0].data;
-  if (s->chunks == 0) return;
-  const size_t rows = s->pool_problem.batch * s->pool_problem.out_h;
-  struct stem_pool_task task = {s->config, s->pool_config, &s->problem, &s->pool_problem, s->rings, s->ring_floats,
-                                rows, (rows + s->chunks - 1) / s->chunks};
-  pthreadpool_parallelize_1d(pool, run_pooled_chunk, &task, (rows + task.rows_per_chunk - 1) / task.rows_per_chunk, 0);
+  sn2_f32_conv_chw2hwc_maxpool_run(s->config, s->pool_config, &s->problem, &s->pool_problem, s->rings, s->chunks,
+                                   pool);
 }
 
 #if SN2_ARCH_X86
