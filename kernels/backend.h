@@ -34,7 +34,8 @@ struct sn2_op_backend {
   const void* kernel_data;  // what a backend family tells its functions apart by (or NULL)
   // Reads its input in the caller's N, C, H, W layout (pixel stride 1, a plane per channel), so
   // the plan may hand it the caller's image as is: the k x k conv backends (the taps driver reads
-  // any strides and slots; the stem kernel needs planes).
+  // any strides and slots; the stem kernel needs planes). Such a backend takes its input pointer
+  // at each run, so a session may also point it at a channels-last caller's buffer.
   bool reads_planar_input;
 };
 

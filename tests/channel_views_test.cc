@@ -149,6 +149,63 @@ TEST(ChannelViews, ChannelsLastInputIsLoadedStraightIntoItsTranspose) {
   EXPECT_NE(std::string(sn2_last_error()).find("already channels-last"), std::string::npos);
 }
 
+// A channels-last image into a 3x3 stride-2 stem (on the AVX-512 path the taps driver, which
+// then reads the caller's buffer in place); `two_readers`: a second conv reads the image too,
+// so the session copies it into its own storage.
+sn2_graph* ChannelsLastStem(bool two_readers) {
+  sn2_graph* g = nullptr;
+  EXPECT_EQ(sn2_graph_create(&g), sn2_status_success);
+  const uint32_t dims[4] = {1, 9, 10, 3};
+  uint32_t x, t, y, z;
+  EXPECT_EQ(sn2_graph_add_input(g, "x", 4, dims, &x), sn2_status_success);
+  sn2_node_params to_nchw{};
+  to_nchw.transpose = {{0, 3, 1, 2}};
+  EXPECT_EQ(sn2_graph_add_node(g, sn2_op_transpose, "to_nchw", &x, 1, &to_nchw, 1, nullptr, &t), sn2_status_success);
+  auto conv = [&](const char* name, float scale, uint32_t* out) {
+    sn2_node_params p{};
+    p.conv2d = {3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 3, 8, -INFINITY, INFINITY,
+                static_cast<float*>(malloc(8 * 27 * sizeof(float))), nullptr, false, false, false, {}};
+    for (int i = 0; i < 8 * 27; i++) p.conv2d.weights[i] = scale * float(i % 11 - 5);
+    EXPECT_EQ(sn2_graph_add_node(g, sn2_op_conv2d, name, &t, 1, &p, 1, nullptr, out), sn2_status_success);
+  };
+  conv("stem", 0.1f, &y);
+  g->output = y;
+  if (two_readers) {
+    conv("stem2", -0.05f, &z);
+    sn2_node_params add{};
+    add.binary = {sn2_binary_add, false, -INFINITY, INFINITY};
+    const uint32_t both[2] = {y, z};
+    EXPECT_EQ(sn2_graph_add_node(g, sn2_op_binary, "add", both, 2, &add, 1, nullptr, &g->output), sn2_status_success);
+  }
+  return g;
+}
+
+// Run after run on one session, each with its own buffer, the plan matches the reference, and
+// the caller's buffer is left as it was.
+TEST(ChannelViews, ChannelsLastStemReadsEachRunsBuffer) {
+  for (bool two_readers : {false, true}) {
+    sn2_options reference{};
+    reference.flags = SN2_FLAG_REFERENCE;
+    sn2_model_t ref = nullptr, model = nullptr;
+    ASSERT_EQ(sn2_model_create_from_graph(ChannelsLastStem(two_readers), &reference, &ref), sn2_status_success);
+    ASSERT_EQ(sn2_model_create_from_graph(ChannelsLastStem(two_readers), nullptr, &model), sn2_status_success)
+        << sn2_last_error();
+    ModelPtr ref_owner(ref), owner(model);
+    sn2_session_t session = nullptr;
+    ASSERT_EQ(sn2_session_create(model, 1, &session), sn2_status_success);
+    SessionPtr session_owner(session);
+    const size_t in_count = 9 * 10 * 3, out_count = Elements(OutputShape(model));
+    for (uint32_t salt : {1u, 2u, 3u}) {
+      const auto input = PatternInput(in_count, salt);
+      auto buffer = input;
+      std::vector<float> out(out_count, NAN);
+      ASSERT_EQ(sn2_session_run(session, buffer.data(), in_count, out.data(), out_count, 0), sn2_status_success);
+      EXPECT_LE(RelativeMaxError(out, RunModel(ref, input)), 1e-5) << "salt " << salt << " two readers " << two_readers;
+      EXPECT_EQ(buffer, input);
+    }
+  }
+}
+
 TEST(ChannelViews, ElementwiseOpsRunInPlaceWhenNothingElseReadsTheirInput) {
   auto make = [] {
     return Build(4, 3, [](sn2_builder* b, uint32_t x) {
