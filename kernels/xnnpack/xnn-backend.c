@@ -130,6 +130,27 @@ static enum sn2_status create_fully_connected(const struct sn2_op_context* c, pt
   return finish(created, setup_fully_connected, op, c, pool, state_out);
 }
 
+// Softmax over trailing axes of a dense row-major tensor (sn2_xnnpack_backend checks): rows of
+// the axes from `axis` on, one after the other.
+static size_t softmax_row(const struct sn2_op_context* c) {
+  size_t row = 1;
+  for (uint32_t d = c->node->params.softmax.axis; d < c->inputs[0].rank; d++) row *= c->inputs[0].dims[d];
+  return row;
+}
+
+static enum xnn_status setup_softmax(xnn_operator_t op, const struct sn2_op_context* c, pthreadpool_t pool) {
+  size_t rows = 1;
+  for (uint32_t d = 0; d < c->node->params.softmax.axis; d++) rows *= c->inputs[0].dims[d];
+  return xnn_setup_softmax_nc_f32(op, rows, c->inputs[0].data, c->outputs[0].data, pool);
+}
+
+static enum sn2_status create_softmax(const struct sn2_op_context* c, pthreadpool_t pool, void** state_out) {
+  xnn_operator_t op = NULL;
+  const size_t row = softmax_row(c);
+  enum xnn_status created = xnn_create_softmax_nc_f32(row, row, row, 0, &op);
+  return finish(created, setup_softmax, op, c, pool, state_out);
+}
+
 // Elementwise ops see tensors as dense arrays: a feature map as its NHWC pixels.
 static size_t dense_elements(const struct sn2_tensor* t) {
   size_t n = 1;
@@ -285,6 +306,8 @@ static const struct sn2_op_backend max_pool_backend = {
 static const struct sn2_op_backend global_avg_pool_backend = {
     "xnnpack:global_average_pooling_nwc_f32", create_global_avg_pool, run_operator,
     delete_operator, NULL, false};
+static const struct sn2_op_backend softmax_backend = {
+    "xnnpack:softmax_nc_f32", create_softmax, run_operator, delete_operator, NULL, false};
 static const struct sn2_op_backend fully_connected_backend = {
     "xnnpack:fully_connected_nc_f32", create_fully_connected, run_operator, delete_operator, NULL, false};
 
@@ -314,6 +337,14 @@ const struct sn2_op_backend* sn2_xnnpack_backend(const struct sn2_graph* graph,
       return &global_avg_pool_backend;
     case sn2_op_fully_connected:
       return &fully_connected_backend;
+    case sn2_op_softmax: {
+      // Rows along the last axis (or, opset < 13, every axis from `axis` on) of a dense
+      // row-major tensor; a feature map's channels are not its last axis in storage order.
+      const struct sn2_value* x = &graph->values[node->inputs[0]];
+      const struct sn2_softmax_params* p = &node->params.softmax;
+      const bool trailing = p->axis + 1 == x->rank || p->coerce_2d;
+      return !feature_maps && dense && trailing ? &softmax_backend : NULL;
+    }
     default:
       // Average pooling stays on the reference kernel: XNNPACK divides by the valid cells
       // only, PyTorch's default (count_include_pad) by the whole window.
