@@ -38,7 +38,7 @@ void Sn2(benchmark::State& state) {
   std::vector<float> input(c * hw * hw, 0.5f), output(out * out * n), weights(n * 9 * c, 0.1f), bias(n);
   std::vector<float> packed(sn2_f32_conv_chw2hwc_packed_size(c));
   sn2_f32_conv_chw2hwc_pack(c, n, weights.data(), bias.data(), packed.data());
-  const sn2_conv_chw2hwc_problem problem = {1, hw, hw, out, out, c, n, input.data(), c * hw * hw, hw * hw, hw,
+  const sn2_conv_chw2hwc_problem problem = {1, hw, hw, out, out, c, n, 1, 1, input.data(), c * hw * hw, hw * hw, hw, 1,
                                             packed.data(), output.data(), n, {0.0f, kInf}};
   for (auto _ : state) {
     sn2_f32_conv_chw2hwc_run(config, &problem, nullptr);
@@ -93,8 +93,8 @@ void StemPoolSn2(benchmark::State& state, bool fused) {
   Stem s(state.range(0), state.range(1));
   std::vector<float> packed(sn2_f32_conv_chw2hwc_packed_size(s.c));
   sn2_f32_conv_chw2hwc_pack(s.c, s.n, s.weights.data(), s.bias.data(), packed.data());
-  const sn2_conv_chw2hwc_problem conv = {1, s.hw, s.hw, s.conv, s.conv, s.c, s.n, s.input.data(), s.c * s.hw * s.hw,
-                                         s.hw * s.hw, s.hw, packed.data(), s.map.get(), s.n, {0.0f, kInf}};
+  const sn2_conv_chw2hwc_problem conv = {1, s.hw, s.hw, s.conv, s.conv, s.c, s.n, 1, 1, s.input.data(), s.c * s.hw * s.hw,
+                                         s.hw * s.hw, s.hw, 1, packed.data(), s.map.get(), s.n, {0.0f, kInf}};
   const sn2_maxpool2d_problem pool = {1, s.conv, s.conv, s.pooled, s.pooled, s.n, 1, 1, s.map.get(), s.n, s.output.get(), s.n};
   std::unique_ptr<float, decltype(&free)> ring(Stem::Aligned(sn2_f32_conv_chw2hwc_maxpool_ring_floats(&conv)), &free);
   for (auto _ : state) {

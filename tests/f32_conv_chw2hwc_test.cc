@@ -20,9 +20,11 @@ struct Case {
   size_t batch, c, h, w, n;
   bool pad_after;  // one row/column of padding at the bottom/right too (ONNX pads 1,1,1,1)
   sn2_f32_minmax_params params;
+  bool pad_before = true;  // one row/column on top/left (PyTorch); false: TensorFlow's "same"
 };
 
-// out[b][oy][ox][o] = clamp(bias[o] + sum over c, ky, kx of in[b][c][2oy-1+ky][2ox-1+kx] * w[o][ky][kx][c]).
+// out[b][oy][ox][o] = clamp(bias[o] + sum over c, ky, kx of in[b][c][2oy-p+ky][2ox-p+kx] * w[o][ky][kx][c]),
+// p = pad_before.
 std::vector<float> Reference(const Case& t, size_t out_h, size_t out_w, size_t stride, const std::vector<float>& in,
                              const std::vector<float>& w, const std::vector<float>& bias) {
   std::vector<float> out(t.batch * out_h * out_w * stride, kCanary);
@@ -33,7 +35,7 @@ std::vector<float> Reference(const Case& t, size_t out_h, size_t out_w, size_t s
           double sum = bias[o];
           for (size_t ky = 0; ky < 3; ky++)
             for (size_t kx = 0; kx < 3; kx++) {
-              const long iy = long(2 * oy + ky) - 1, ix = long(2 * ox + kx) - 1;
+              const long iy = long(2 * oy + ky) - long(t.pad_before), ix = long(2 * ox + kx) - long(t.pad_before);
               if (iy < 0 || ix < 0 || iy >= long(t.h) || ix >= long(t.w)) continue;
               for (size_t c = 0; c < t.c; c++) {
                 sum += double(in[((b * t.c + c) * t.h + size_t(iy)) * t.w + size_t(ix)]) * w[((o * 3 + ky) * 3 + kx) * t.c + c];
@@ -47,11 +49,12 @@ std::vector<float> Reference(const Case& t, size_t out_h, size_t out_w, size_t s
 
 void Check(const sn2_conv_chw2hwc_config* config, const Case& t) {
   SCOPED_TRACE(testing::Message() << "batch " << t.batch << " c " << t.c << " " << t.h << "x" << t.w << " n " << t.n
-                                  << " pad_after " << t.pad_after << " clamp [" << t.params.min << ", " << t.params.max << "]");
-  // ONNX's output size, floor((in + pads - 3) / 2) + 1: no row where a 1-pixel image has no
-  // padding after it.
-  const size_t out_h = (t.h + t.pad_after) / 2, out_w = (t.w + t.pad_after) / 2;
-  if (out_h == 0 || out_w == 0) return;
+                                  << " pad_before " << t.pad_before << " pad_after " << t.pad_after << " clamp ["
+                                  << t.params.min << ", " << t.params.max << "]");
+  // ONNX's output size, floor((in + pads - 3) / 2) + 1 (none where the padded image is under 3).
+  const size_t pads = size_t(t.pad_before) + t.pad_after;
+  if (t.h + pads < 3 || t.w + pads < 3) return;
+  const size_t out_h = (t.h + pads - 3) / 2 + 1, out_w = (t.w + pads - 3) / 2 + 1;
   const size_t stride = t.n + 3;
   std::mt19937 rng(uint32_t(t.h * 977 + t.w * 31 + t.c * 7 + t.n));
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
@@ -62,18 +65,34 @@ void Check(const sn2_conv_chw2hwc_config* config, const Case& t) {
   std::vector<float> packed(sn2_f32_conv_chw2hwc_packed_size(t.c));
   sn2_f32_conv_chw2hwc_pack(t.c, t.n, w.data(), bias.data(), packed.data());
   const std::vector<float> expected = Reference(t, out_h, out_w, stride, in, w, bias);
-  sn2_conv_chw2hwc_problem p = {t.batch, t.h, t.w, out_h, out_w, t.c, t.n, in.data(), t.c * t.h * t.w, t.h * t.w,
-                                t.w, packed.data(), nullptr, stride, t.params};
+  sn2_conv_chw2hwc_problem p = {t.batch, t.h, t.w, out_h, out_w, t.c, t.n, t.pad_before, t.pad_before, in.data(),
+                                t.c * t.h * t.w, t.h * t.w,
+                                t.w, 1, packed.data(), nullptr, stride, t.params};
+  // The same image as pixels (channels-last), each pixel `pixel` floats wide.
+  const size_t pixel = t.c + (t.c % 2);
+  std::vector<float> pixels(t.batch * t.h * t.w * pixel, kCanary);
+  for (size_t b = 0; b < t.batch; b++)
+    for (size_t c = 0; c < t.c; c++)
+      for (size_t i = 0; i < t.h * t.w; i++) pixels[(b * t.h * t.w + i) * pixel + c] = in[(b * t.c + c) * t.h * t.w + i];
+  sn2_conv_chw2hwc_problem q = p;
+  q.input = pixels.data(), q.image_stride = t.h * t.w * pixel, q.channel_stride = 1, q.row_stride = t.w * pixel;
+  q.column_stride = pixel;
   const size_t rows = t.batch * out_h;
-  for (size_t chunk : {rows, size_t(1), size_t(3)}) {
-    std::vector<float> out(expected.size(), kCanary);
-    p.output = out.data();
-    for (size_t row = 0; row < rows; row += chunk) config->ukernel(&p, row, std::min(chunk, rows - row), p.output + row * p.out_w * p.output_stride);
-    for (size_t i = 0; i < out.size(); i++) {
-      if (expected[i] == kCanary) {
-        ASSERT_EQ(out[i], kCanary) << "wrote a slot outside the channels, index " << i << ", chunks of " << chunk;
-      } else {
-        ASSERT_NEAR(out[i], expected[i], 1e-5f * (1.0f + std::fabs(expected[i]))) << "index " << i << ", chunks of " << chunk;
+  for (sn2_conv_chw2hwc_problem* layout : {&p, &q}) {
+    for (size_t chunk : {rows, size_t(1), size_t(3)}) {
+      std::vector<float> out(expected.size(), kCanary);
+      layout->output = out.data();
+      for (size_t row = 0; row < rows; row += chunk) {
+        config->ukernel(layout, row, std::min(chunk, rows - row), layout->output + row * layout->out_w * layout->output_stride);
+      }
+      const char* what = layout == &p ? "planes" : "pixels";
+      for (size_t i = 0; i < out.size(); i++) {
+        if (expected[i] == kCanary) {
+          ASSERT_EQ(out[i], kCanary) << what << ": wrote a slot outside the channels, index " << i << ", chunks of " << chunk;
+        } else {
+          ASSERT_NEAR(out[i], expected[i], 1e-5f * (1.0f + std::fabs(expected[i])))
+              << what << ": index " << i << ", chunks of " << chunk;
+        }
       }
     }
   }
@@ -85,14 +104,17 @@ TEST(ConvChw2hwcUkernel, MatchesScalarLoop) {
   if (!sn2_get_hardware_config()->avx512f) GTEST_SKIP() << "this CPU cannot run avx512f";
   const float inf = INFINITY;
   const sn2_f32_minmax_params relu{0.0f, inf}, clamp{-0.5f, 0.75f}, none{-inf, inf};
-  Check(config, {1, 3, 224, 224, 24, true, relu});  // ShuffleNet's stem
+  Check(config, {1, 3, 224, 224, 24, true, relu});         // ShuffleNet's stem (PyTorch)
+  Check(config, {1, 3, 224, 224, 24, true, relu, false});  // the Keras export's ("same")
   for (size_t h : {1, 2, 5, 18}) {
     for (size_t w : {1, 3, 32, 33, 47}) {
       for (size_t c : {1, 2, 3, 4}) {
         for (size_t n : {1, 8, 13, 24}) {
           for (bool pad_after : {false, true}) {
-            Check(config, {h % 2 + 1, c, h, w, n, pad_after, n % 2 ? clamp : relu});
-            if (HasFatalFailure()) return;
+            for (bool pad_before : {true, false}) {
+              Check(config, {h % 2 + 1, c, h, w, n, pad_after, n % 2 ? clamp : relu, pad_before});
+              if (HasFatalFailure()) return;
+            }
           }
         }
       }
@@ -111,7 +133,9 @@ TEST(ConvChw2hwcUkernel, SupportsOnlyItsGeometry) {
   EXPECT_FALSE(sn2_conv_chw2hwc_supports(&q));
   q = p, q.input_channels = 5;
   EXPECT_FALSE(sn2_conv_chw2hwc_supports(&q));
-  q = p, q.pad_left = 0;
+  q = p, q.pad_left = q.pad_top = 0;  // TensorFlow's "same" at an even size
+  EXPECT_TRUE(sn2_conv_chw2hwc_supports(&q));
+  q = p, q.pad_left = 2;
   EXPECT_FALSE(sn2_conv_chw2hwc_supports(&q));
   q = p, q.stride_w = 1;
   EXPECT_FALSE(sn2_conv_chw2hwc_supports(&q));

@@ -446,6 +446,30 @@ TEST(PassFuseMaxPool, ConvAndMaxPoolBecomeOneOp) {
   EXPECT_EQ(r.error, 0.0);
 }
 
+// The Keras export's stem: an NHWC image [n, h, w, 3], transposed to N, C, H, W, into a 3x3
+// stride-2 conv to 24 channels (ReLU) and a 3x3 stride-2 max pool, both padded as TensorFlow's
+// "same" pads an even size (none before, one after) or as PyTorch does (`pad_before`).
+sn2_graph* ChannelsLastStemThenMaxPool(uint32_t n, uint32_t h, uint32_t w, uint32_t pad_before) {
+  sn2_graph* g = nullptr;
+  EXPECT_EQ(sn2_graph_create(&g), sn2_status_success);
+  const uint32_t dims[4] = {n, h, w, 3};
+  uint32_t x, t, y, z;
+  EXPECT_EQ(sn2_graph_add_input(g, "x", 4, dims, &x), sn2_status_success);
+  sn2_node_params to_nchw{};
+  to_nchw.transpose = {{0, 3, 1, 2}};
+  EXPECT_EQ(sn2_graph_add_node(g, sn2_op_transpose, "to_nchw", &x, 1, &to_nchw, 1, nullptr, &t), sn2_status_success);
+  sn2_node_params conv{};
+  conv.conv2d = {3, 3, 2, 2, 1, 1, pad_before, pad_before, 1, 1, 1, 3, 24, 0.0f, INFINITY,
+                 static_cast<float*>(malloc(24 * 27 * sizeof(float))), nullptr, false, false, false, {}};
+  for (int i = 0; i < 24 * 27; i++) conv.conv2d.weights[i] = 0.05f * float(i % 13 - 6);
+  EXPECT_EQ(sn2_graph_add_node(g, sn2_op_conv2d, "conv1", &t, 1, &conv, 1, nullptr, &y), sn2_status_success);
+  sn2_node_params pool{};
+  pool.pool = {3, 3, 2, 2, pad_before, pad_before, 1, 1, false};
+  EXPECT_EQ(sn2_graph_add_node(g, sn2_op_max_pool, "maxpool", &y, 1, &pool, 1, nullptr, &z), sn2_status_success);
+  g->output = z;
+  return g;
+}
+
 // The plan fuses the stem and its pool where sn2's kernels serve both (the AVX-512 path: a 3x3
 // stride-2 conv from the graph input, a 3x3 stride-2 pool), and the fused op matches the
 // reference on odd and even sizes, both pool paddings and two images, with the same bits at one
@@ -482,6 +506,34 @@ TEST(PassFuseMaxPool, ThePlanFusesTheStemWhereItsKernelsServe) {
     const auto one = RunModel(model, input, 1), two = RunModel(model, input, 2);
     EXPECT_LE(RelativeMaxError(one, expected), 1e-5) << info.kernel << " " << k.input.h << "x" << k.input.w;
     EXPECT_EQ(one, two) << info.kernel << " " << k.input.h << "x" << k.input.w;
+  }
+  // Channels-last images: the stem reads pixels (the caller's buffer, in place), with
+  // TensorFlow's padding and PyTorch's, with views and without (the transpose then a copy).
+  for (uint32_t pad_before : {0u, 1u}) {
+    for (uint32_t flags : {0u, unsigned(SN2_FLAG_NO_CHANNEL_VIEWS)}) {
+      const uint32_t n = 2 - pad_before, h = 20 + pad_before, w = 34;
+      const auto input = PatternInput(size_t(n) * h * w * 3, 9);
+      sn2_options reference_options{};
+      reference_options.flags = SN2_FLAG_REFERENCE;
+      sn2_model_t ref = nullptr, model = nullptr;
+      ASSERT_EQ(sn2_model_create_from_graph(ChannelsLastStemThenMaxPool(n, h, w, pad_before), &reference_options, &ref),
+                sn2_status_success);
+      ModelPtr ref_owner(ref);
+      sn2_options options{};
+      options.flags = flags;
+      ASSERT_EQ(sn2_model_create_from_graph(ChannelsLastStemThenMaxPool(n, h, w, pad_before), &options, &model),
+                sn2_status_success)
+          << sn2_last_error();
+      ModelPtr owner(model);
+      sn2_plan_stats stats{};
+      sn2_model_get_stats(model, &stats);
+      sn2_op_info info{};
+      ASSERT_EQ(sn2_model_get_op_info(model, stats.op_count - 1, &info), sn2_status_success);
+      EXPECT_EQ(std::strstr(info.kernel, "maxpool") != nullptr, avx512) << info.kernel;
+      const auto expected = RunModel(ref, input), one = RunModel(model, input, 1), two = RunModel(model, input, 2);
+      EXPECT_LE(RelativeMaxError(one, expected), 1e-5) << info.kernel << " pad " << pad_before << " flags " << flags;
+      EXPECT_EQ(one, two) << info.kernel;
+    }
   }
 }
 

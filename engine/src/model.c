@@ -134,8 +134,11 @@ static uint32_t planar_input_reader(const struct sn2_model* model) {
 // (bench/f32-conv-chw2hwc.cc; docs/performance.md).
 static bool prefer_sn2_chw2hwc(const struct sn2_model* model, uint32_t n) {
   const struct sn2_node* node = &model->graph->nodes[n];
+  // The graph input's one reader gets it as the caller's planes (plan_planar_input); any other
+  // reader, e.g. a channels-last model's stem, reads pixels (the kernel gathers their columns:
+  // on the Keras export's stem 190-203 us against 203-217 on the taps driver, --profile-ops).
   return model->isa == sn2_isa_avx512f && node->type == sn2_op_conv2d &&
-         sn2_conv_chw2hwc_supports(&node->params.conv2d) && planar_input_reader(model) == n;
+         sn2_conv_chw2hwc_supports(&node->params.conv2d) && model->views.read_offset[n] == UINT32_MAX;
 }
 
 // A pointwise conv and the global average pool after it as one op (conv5 + pool), where sn2's
@@ -148,18 +151,30 @@ static bool fuse_global_average(const struct sn2_model* model) {
 }
 
 // The stem and the max pool after it as one op on the AVX-512 plan, where both have sn2's
-// kernels: the conv reads the graph input (its only reader) and the pool's windows fit the
-// pool kernel. Measured in docs/performance.md.
+// kernels: the conv reads the graph input (its only reader), directly or through the transpose
+// of a channels-last model, and the pool's windows fit the pool kernel. Measured in
+// docs/performance.md.
 static bool stem_pool_fusable(const struct sn2_graph* graph, const struct sn2_node* conv, const struct sn2_node* pool) {
   const struct sn2_conv2d_params* c = &conv->params.conv2d;
-  const struct sn2_value* in = &graph->values[conv->inputs[0]];
   const struct sn2_value* map = &graph->values[pool->inputs[0]];
   const struct sn2_value* out = &graph->values[pool->outputs[0]];
+  uint32_t image = conv->inputs[0];
+  const uint32_t producer = graph->values[image].producer;
+  if (producer != SN2_INVALID_ID && graph->nodes[producer].type == sn2_op_transpose) {
+    static const uint32_t to_nchw[4] = {0, 3, 1, 2};
+    const struct sn2_node* t = &graph->nodes[producer];
+    if (graph->values[image].rank != 4 || memcmp(t->params.transpose.perm, to_nchw, sizeof to_nchw) != 0) return false;
+    image = t->inputs[0];
+  }
   uint32_t readers = 0;
   for (uint32_t n = 0; n < graph->node_count; n++) {
-    for (uint32_t i = 0; i < graph->nodes[n].input_count; i++) readers += graph->nodes[n].inputs[i] == graph->input;
+    for (uint32_t i = 0; i < graph->nodes[n].input_count; i++) {
+      readers += graph->nodes[n].inputs[i] == graph->input || graph->nodes[n].inputs[i] == conv->inputs[0];
+    }
   }
-  return conv->inputs[0] == graph->input && readers == 1 && in->rank == 4 && sn2_conv_chw2hwc_supports(c) &&
+  const uint32_t expected_readers = image == conv->inputs[0] ? 1 : 2;  // the transpose reads the input
+  return image == graph->input && readers == expected_readers && graph->values[conv->inputs[0]].rank == 4 &&
+         sn2_conv_chw2hwc_supports(c) &&
          sn2_maxpool2d_supports(&pool->params.pool, map->dims[2], map->dims[3], out->dims[2], out->dims[3]);
 }
 
@@ -185,7 +200,8 @@ static const struct sn2_op_backend* choose_backend(const struct sn2_model* model
     // The fused stem reads the caller's planes; where this plan cannot give it them, the
     // reference computes the pair.
     const struct sn2_op_backend* backend = sn2_conv_chw2hwc_maxpool_backend(model->isa);
-    return backend && prefer_sn2_chw2hwc(model, n) ? backend : sn2_reference_backend(node->type);
+    return backend && plain_access(model, n) && prefer_sn2_chw2hwc(model, n) ? backend
+                                                                             : sn2_reference_backend(node->type);
   }
   if (own_kernels && plain_access(model, n) && node->type == sn2_op_conv2d &&
       prefer_sn2_depthwise(model, node)) {

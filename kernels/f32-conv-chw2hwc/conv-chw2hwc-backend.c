@@ -39,7 +39,7 @@ void sn2_f32_conv_chw2hwc_run(const struct sn2_conv_chw2hwc_config* config,
 
 bool sn2_conv_chw2hwc_supports(const struct sn2_conv2d_params* p) {
   return p->kernel_h == 3 && p->kernel_w == 3 && p->stride_h == 2 && p->stride_w == 2 &&
-         p->dilation_h == 1 && p->dilation_w == 1 && p->pad_top == 1 && p->pad_left == 1 &&
+         p->dilation_h == 1 && p->dilation_w == 1 && p->pad_top <= 1 && p->pad_left <= 1 &&
          p->pad_bottom <= 1 && p->pad_right <= 1 && p->groups == 1 && !p->averaging &&
          p->input_channels >= 1 && p->input_channels <= SN2_CONV_CHW2HWC_MAX_INPUT_CHANNELS &&
          p->output_channels >= 1 && p->output_channels <= SN2_CONV_CHW2HWC_MAX_CHANNELS;
@@ -130,15 +130,18 @@ static enum sn2_status create(const struct sn2_op_context* c, pthreadpool_t pool
   const struct sn2_conv2d_params* p = &c->node->params.conv2d;
   const struct sn2_tensor* in = &c->inputs[0];
   const struct sn2_tensor* out = &c->outputs[0];
-  // Channel planes: pixel stride 1, plane c at c times the first plane's distance.
+  // Channel planes (the caller's N, C, H, W image: pixel stride 1, plane c at c times the first
+  // plane's distance), or pixels (a channels-last image: channels in order in each pixel).
   const size_t plane = in->shape.c > 1 && in->channel_slots ? in->channel_slots[1] - in->channel_slots[0] : 0;
-  bool planar = in->pixel_stride == 1 && out->channel_slots == NULL && (in->shape.c == 1 || in->channel_slots);
+  bool planar = in->pixel_stride == 1 && (in->shape.c == 1 || in->channel_slots);
   for (uint32_t ch = 0; planar && in->channel_slots && ch < in->shape.c; ch++) {
     planar = in->channel_slots[ch] == ch * plane;
   }
-  if (!planar) {
+  bool pixels = !planar && in->pixel_stride >= in->shape.c;
+  for (uint32_t ch = 0; pixels && in->channel_slots && ch < in->shape.c; ch++) pixels = in->channel_slots[ch] == ch;
+  if ((!planar && !pixels) || out->channel_slots) {
     return sn2_error(sn2_status_invalid_parameter,
-                     "node %s: the stem kernel reads channel planes and writes plain channels; "
+                     "node %s: the stem kernel reads channel planes or pixels and writes plain channels; "
                      "this plan gave it another layout", c->node->name);
   }
   struct conv_chw2hwc_state* s = calloc(1, sizeof *s);
@@ -157,8 +160,9 @@ static enum sn2_status create(const struct sn2_op_context* c, pthreadpool_t pool
       .batch = in->shape.n, .in_h = in->shape.h, .in_w = in->shape.w,
       .out_h = conv_h, .out_w = conv_w,
       .in_channels = p->input_channels, .out_channels = p->output_channels,
-      .input = in->data, .image_stride = (size_t)in->strides[0], .channel_stride = plane,
-      .row_stride = (size_t)in->strides[2], .packed = s->packed,
+      .pad_top = p->pad_top, .pad_left = p->pad_left,
+      .input = in->data, .image_stride = (size_t)in->strides[0], .channel_stride = planar ? plane : 1,
+      .row_stride = (size_t)in->strides[2], .column_stride = planar ? 1 : in->pixel_stride, .packed = s->packed,
       .output = out->data, .output_stride = out->pixel_stride,
       .params = {p->output_min, p->output_max},
   };

@@ -22,12 +22,17 @@ extern "C" {
 #define SN2_CONV_CHW2HWC_MAX_CHANNELS 24
 #define SN2_CONV_CHW2HWC_MAX_INPUT_CHANNELS 4
 
-// Padding: one row on top and one column on the left (windows start at 2 * o - 1); whatever
+// Padding: at most one row on top and one column on the left (windows start at 2 * o - pad:
+// PyTorch's stem pads 1, TensorFlow's "same" at an even size 0 there and 1 after); whatever
 // else a window covers outside the image is zero, so any bottom/right padding is served.
 struct sn2_conv_chw2hwc_problem {
   size_t batch, in_h, in_w, out_h, out_w, in_channels, out_channels;
+  size_t pad_top, pad_left;  // 0 or 1
   const float* input;
-  size_t image_stride, channel_stride, row_stride;  // floats; columns are adjacent
+  // Floats between images, channels, rows and columns: channel planes (the caller's N, C, H, W
+  // image) have column_stride 1; pixels (a channels-last image) channel_stride 1 and
+  // column_stride the pixel's width.
+  size_t image_stride, channel_stride, row_stride, column_stride;
   const float* packed;  // sn2_f32_conv_chw2hwc_pack
   float* output;
   size_t output_stride;  // floats per output pixel; channels adjacent

@@ -1,7 +1,8 @@
 // Tiles of 2 output rows x 16 output pixels, every output channel; the lanes hold the pixels.
 // For each input plane and input row, the 16 pixels' taps at kx = 1 are the even columns of 32
 // input columns, at kx = 2 the odd ones, at kx = 0 the odd ones one pixel to the right (the
-// column left of the tile enters lane 0): two loads and three permutes, made once per tile for
+// column left of the tile enters lane 0): two loads and three permutes (from a channels-last
+// image, whose columns are a pixel apart: two gathers and one permute), made once per tile for
 // its 5 input rows and kept on the stack. The output channels then go 8 at a time: 2 rows x 8
 // channels = 16 accumulators, and each weight, broadcast from memory, feeds the FMAs of both
 // rows. Padding: rows outside the image and columns past its end are zeros.
@@ -50,10 +51,22 @@ static inline void row_taps(const struct sn2_conv_chw2hwc_problem* p, const floa
   const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
   const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
   const float* row = plane + (size_t)iy * p->row_stride;
-  const __m512 a = load_columns(row, c0, p->in_w), b = load_columns(row, c0 + TILE, p->in_w);
-  x[1] = _mm512_permutex2var_ps(a, even, b);
-  x[2] = _mm512_permutex2var_ps(a, odd, b);
-  const __m512 left = _mm512_set1_ps(c0 > 0 && c0 - 1 < p->in_w ? row[c0 - 1] : 0.0f);
+  const size_t cs = p->column_stride;
+  if (cs == 1) {
+    const __m512 a = load_columns(row, c0, p->in_w), b = load_columns(row, c0 + TILE, p->in_w);
+    x[1] = _mm512_permutex2var_ps(a, even, b);
+    x[2] = _mm512_permutex2var_ps(a, odd, b);
+  } else {
+    // Pixels: the even and odd columns gathered at twice the pixel's width (a gather per tap
+    // vector instead of a load and a permute), columns from in_w on masked to zeros.
+    const __m512i offsets = _mm512_mullo_epi32(even, _mm512_set1_epi32((int)cs));
+    const size_t even_valid = c0 < p->in_w ? (p->in_w - c0 + 1) / 2 : 0, odd_valid = c0 + 1 < p->in_w ? (p->in_w - c0) / 2 : 0;
+    const __mmask16 even_mask = even_valid >= TILE ? 0xFFFF : (__mmask16)((1u << even_valid) - 1u);
+    const __mmask16 odd_mask = odd_valid >= TILE ? 0xFFFF : (__mmask16)((1u << odd_valid) - 1u);
+    x[1] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), even_mask, offsets, row + c0 * cs, 4);
+    x[2] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), odd_mask, offsets, row + (c0 + 1) * cs, 4);
+  }
+  const __m512 left = _mm512_set1_ps(c0 > 0 && c0 - 1 < p->in_w ? row[(c0 - 1) * cs] : 0.0f);
   x[0] = _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(x[2]), _mm512_castps_si512(left), 15));
 }
 
@@ -92,11 +105,11 @@ static inline void store_part(__m512 acc[PART], size_t count, size_t first, size
 // FMAs, and the registers never spill).
 static void tile(const struct sn2_conv_chw2hwc_problem* p, const float* image, size_t oy, size_t rows,
                  size_t ox0, size_t count, __m512* taps, float* out0, float* out1) {
-  const size_t c0 = 2 * ox0;  // the kx = 1 tap of the tile's first pixel
+  const size_t c0 = 2 * ox0 + 1 - p->pad_left;  // the kx = 1 tap of the tile's first pixel
   for (size_t ci = 0; ci < p->in_channels; ci++) {
     const float* plane = image + ci * p->channel_stride;
     for (size_t i = 0; i < 5; i++) {
-      const ptrdiff_t iy = (ptrdiff_t)(2 * oy) - 1 + (ptrdiff_t)i;
+      const ptrdiff_t iy = (ptrdiff_t)(2 * oy) - (ptrdiff_t)p->pad_top + (ptrdiff_t)i;
       row_taps(p, plane, i >= 3 && rows < 2 ? -1 : iy, c0, &taps[(ci * 5 + i) * 3]);
     }
   }
