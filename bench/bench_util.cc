@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <cpuinfo.h>
+#include <xnnpack.h>
 
 #include "engine/src/engine.h"
 #include "kernels/config/hardware-config.h"
@@ -141,6 +142,19 @@ void RunModelAndCount(benchmark::State& state, sn2_model_t model, uint32_t threa
   state.counters["threads"] = threads;
   sn2_session_delete(session);
   sn2_model_delete(model);
+}
+
+void RunXnnpackPair(benchmark::State& state, bool ready, xnn_operator_t first, xnn_operator_t second) {
+  if (ready) {
+    for (auto _ : state) {
+      xnn_run_operator(first, nullptr);
+      xnn_run_operator(second, nullptr);
+    }
+  } else {
+    state.SkipWithError("XNNPACK refused an operator");
+  }
+  if (first) xnn_delete_operator(first);
+  if (second) xnn_delete_operator(second);
 }
 
 }  // namespace sn2_bench

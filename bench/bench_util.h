@@ -26,6 +26,11 @@ void RunModelAndCount(benchmark::State& state, sn2_model_t model, uint32_t threa
 void RunGraph(benchmark::State& state, uint32_t channels, uint32_t hw, const BlockBody& body,
               uint32_t flags = 0);
 
+// Runs two XNNPACK operators one after the other per iteration (a pair a network runs in a
+// row), then deletes both; where `ready` is false (creation or setup failed) it skips with an
+// error instead. Either operator may be NULL then.
+void RunXnnpackPair(benchmark::State& state, bool ready, struct xnn_operator* first, struct xnn_operator* second);
+
 // The peak FLOP/s of an ISA path (auto: the one models run on by default), measured once per
 // path and process.
 double PeakFlops(enum sn2_isa isa = sn2_isa_auto);

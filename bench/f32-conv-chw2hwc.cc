@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "kernels/config/conv-chw2hwc-config.h"
 #include "kernels/config/hardware-config.h"
 #include "kernels/config/maxpool2d-config.h"
@@ -117,24 +118,15 @@ void StemPoolXnnpack(benchmark::State& state) {
   Stem s(state.range(0), state.range(1));
   std::vector<float> nhwc(s.input.size(), 0.5f);
   xnn_operator_t conv = nullptr, pool = nullptr;
-  if (xnn_create_convolution2d_nhwc_f32(1, 1, 1, 1, 3, 3, 2, 2, 1, 1, 1, s.c, s.n, s.c, s.n, s.weights.data(),
-                                        s.bias.data(), 0.0f, kInf, 0, &conv) != xnn_status_success ||
-      xnn_setup_convolution2d_nhwc_f32(conv, 1, s.hw, s.hw, nhwc.data(), s.map.get(), nullptr) != xnn_status_success ||
-      xnn_create_max_pooling2d_nhwc_f32(1, 1, 1, 1, 3, 3, 2, 2, 1, 1, s.n, s.n, s.n, -kInf, kInf, 0, &pool) !=
-          xnn_status_success ||
-      xnn_setup_max_pooling2d_nhwc_f32(pool, 1, s.conv, s.conv, s.map.get(), s.output.get(), nullptr) !=
-          xnn_status_success) {
-    state.SkipWithError("XNNPACK refused the conv or the pool");
-    xnn_delete_operator(conv);
-    xnn_delete_operator(pool);
-    return;
-  }
-  for (auto _ : state) {
-    xnn_run_operator(conv, nullptr);
-    xnn_run_operator(pool, nullptr);
-  }
-  xnn_delete_operator(conv);
-  xnn_delete_operator(pool);
+  const bool ready =
+      xnn_create_convolution2d_nhwc_f32(1, 1, 1, 1, 3, 3, 2, 2, 1, 1, 1, s.c, s.n, s.c, s.n, s.weights.data(),
+                                        s.bias.data(), 0.0f, kInf, 0, &conv) == xnn_status_success &&
+      xnn_setup_convolution2d_nhwc_f32(conv, 1, s.hw, s.hw, nhwc.data(), s.map.get(), nullptr) == xnn_status_success &&
+      xnn_create_max_pooling2d_nhwc_f32(1, 1, 1, 1, 3, 3, 2, 2, 1, 1, s.n, s.n, s.n, -kInf, kInf, 0, &pool) ==
+          xnn_status_success &&
+      xnn_setup_max_pooling2d_nhwc_f32(pool, 1, s.conv, s.conv, s.map.get(), s.output.get(), nullptr) ==
+          xnn_status_success;
+  sn2_bench::RunXnnpackPair(state, ready, conv, pool);
   Counters(state, s.hw, s.n);
 }
 

@@ -12,6 +12,7 @@
 #include <random>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "kernels/config/hardware-config.h"
 #include "kernels/config/pwconv-config.h"
 
@@ -210,23 +211,14 @@ void Conv5PoolXnnpack(benchmark::State& state) {
   const size_t hw = state.range(0), k = state.range(1), n = state.range(2);
   std::vector<float> input(hw * hw * k, 0.5f), map(hw * hw * n), output(n), weights(n * k, 0.01f), bias(n);
   xnn_operator_t conv = nullptr, pool = GlobalAveragePool(n);
-  if (!pool ||
+  const bool ready =
+      pool &&
       xnn_create_convolution2d_nhwc_f32(0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, k, n, k, n, weights.data(), bias.data(),
-                                        0.0f, kInf, 0, &conv) != xnn_status_success ||
-      xnn_setup_convolution2d_nhwc_f32(conv, 1, hw, hw, input.data(), map.data(), nullptr) != xnn_status_success ||
-      xnn_setup_global_average_pooling_nwc_f32(pool, 1, hw * hw, map.data(), output.data(), nullptr) !=
-          xnn_status_success) {
-    state.SkipWithError("XNNPACK refused the conv or the pool");
-    xnn_delete_operator(conv);
-    xnn_delete_operator(pool);
-    return;
-  }
-  for (auto _ : state) {
-    xnn_run_operator(conv, nullptr);
-    xnn_run_operator(pool, nullptr);
-  }
-  xnn_delete_operator(conv);
-  xnn_delete_operator(pool);
+                                        0.0f, kInf, 0, &conv) == xnn_status_success &&
+      xnn_setup_convolution2d_nhwc_f32(conv, 1, hw, hw, input.data(), map.data(), nullptr) == xnn_status_success &&
+      xnn_setup_global_average_pooling_nwc_f32(pool, 1, hw * hw, map.data(), output.data(), nullptr) ==
+          xnn_status_success;
+  sn2_bench::RunXnnpackPair(state, ready, conv, pool);
   state.counters["FLOPS"] = benchmark::Counter(2.0 * hw * hw * k * n, benchmark::Counter::kIsIterationInvariantRate);
 }
 

@@ -45,6 +45,15 @@ void sn2_session_delete(sn2_session_t session) {
   free(session);
 }
 
+// True if a rank-4 value's storage is its NHWC pixels back to back, channels in order: the
+// layout of a channels-last caller's buffer.
+static bool pixels_in_order(const struct sn2_tensor* t) {
+  bool in_order = t->rank == 4 && t->pixel_stride == t->shape.c &&
+                  (size_t)t->strides[0] == (size_t)t->shape.h * t->shape.w * t->shape.c;
+  for (uint32_t c = 0; in_order && t->channel_slots && c < t->shape.c; c++) in_order = t->channel_slots[c] == c;
+  return in_order;
+}
+
 // Where a channels-last model keeps its input as the caller's NHWC pixels in order (the alias
 // value: pixel stride = channels, no slot table) and one op reads that storage, as its first
 // input, whole, and takes its input pointer at each run (the taps driver: the backends with
@@ -55,12 +64,8 @@ static uint32_t channels_last_in_place_reader(const struct sn2_session* session)
   const struct sn2_graph* graph = model->graph;
   const uint32_t alias = model->views.input_alias;
   if (alias == SN2_INVALID_ID) return UINT32_MAX;
-  const struct sn2_tensor* t = &session->tensors[alias];
   const uint32_t root = model->views.root[alias];
-  bool in_order = t->rank == 4 && t->pixel_stride == t->shape.c &&
-                  (size_t)t->strides[0] == (size_t)t->shape.h * t->shape.w * t->shape.c &&
-                  model->views.root[graph->output] != root;
-  for (uint32_t c = 0; in_order && t->channel_slots && c < t->shape.c; c++) in_order = t->channel_slots[c] == c;
+  const bool in_order = pixels_in_order(&session->tensors[alias]) && model->views.root[graph->output] != root;
   uint32_t reader = UINT32_MAX, reads = 0;
   for (uint32_t i = 0; in_order && i < model->op_count; i++) {
     const uint32_t n = model->ops[i].node;
@@ -229,7 +234,10 @@ static void copy(void* to, const void* from, size_t bytes, pthreadpool_t pool) {
 
 static void transfer(const struct sn2_tensor* value, float* buffer, int nhwc, int to_value,
                      pthreadpool_t pool) {
-  if (value->rank != 4 || (value->pixel_stride == 1 && !nhwc)) {
+  // Where the storage is the caller's layout as it is, one copy: a planar input, any other
+  // rank, and NHWC pixels in order (a channels-last model's input: 600 KB at 224x224, element
+  // by element through the slots 77 us, as one copy a third of that).
+  if (value->rank != 4 || (value->pixel_stride == 1 && !nhwc) || (nhwc && pixels_in_order(value))) {
     const size_t bytes = tensor_elements(value) * sizeof(float);
     if (to_value) {
       copy(value->data, buffer, bytes, pool);
@@ -240,19 +248,6 @@ static void transfer(const struct sn2_tensor* value, float* buffer, int nhwc, in
   }
   const struct sn2_shape s = value->shape;
   const size_t plane = (size_t)s.h * s.w;
-  bool in_order = value->pixel_stride == s.c && (size_t)value->strides[0] == plane * s.c;
-  for (uint32_t c = 0; in_order && value->channel_slots && c < s.c; c++) in_order = value->channel_slots[c] == c;
-  if (nhwc && in_order) {
-    // The caller's NHWC pixels are the storage as it is (a channels-last model's input: 600 KB at
-    // 224x224, element by element through the slots 77 us, as one copy a third of that).
-    const size_t bytes = tensor_elements(value) * sizeof(float);
-    if (to_value) {
-      copy(value->data, buffer, bytes, pool);
-    } else {
-      copy(buffer, value->data, bytes, pool);
-    }
-    return;
-  }
   // Where channel c of a pixel sits in the caller's buffer, relative to the pixel's first.
   const size_t channel_step = nhwc ? 1 : plane, pixel_step = nhwc ? s.c : 1;
   if (!value->channel_slots && !nhwc && to_value) {
