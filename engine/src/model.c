@@ -197,8 +197,8 @@ static const struct sn2_op_backend* choose_backend(const struct sn2_model* model
     return backend ? backend : sn2_reference_backend(node->type);
   }
   if (node->type == sn2_op_conv2d && node->params.conv2d.max_pooled) {
-    // The fused stem reads the caller's planes; where this plan cannot give it them, the
-    // reference computes the pair.
+    // The fused stem reads planes (the caller's image) or plain pixels; where this plan gives
+    // it neither (a channel view), the reference computes the pair.
     const struct sn2_op_backend* backend = sn2_conv_chw2hwc_maxpool_backend(model->isa);
     return backend && plain_access(model, n) && prefer_sn2_chw2hwc(model, n) ? backend
                                                                              : sn2_reference_backend(node->type);

@@ -119,10 +119,11 @@ static void add_rows(float* sums, const float* scratch, size_t rows, size_t coun
 // One image's channel blocks of one chunk: per block, every tile through the micro-kernel into
 // a scratch, each row added to the block's sums in pixel order; then mean = sum * scale, as
 // the reference global average pool computes it. Two scratches: a tile's rows are added after
-// the next tile is computed, when the kernel's 64-byte stores have long reached L1 (read right
-// after them, the narrower loads wait for each store: no store forwarding from a wide masked
-// store). The next block's weights are prefetched as in sn2_f32_pwconv_run (conv5's 1.9 MB
-// come from L3 once per inference).
+// the next tile is computed, when the kernel's 64-byte masked stores have long reached L1;
+// adding them right after the stores took 1.03-1.07x the time of the pair (docs/performance.md),
+// most likely narrower loads waiting on stores they cannot forward from. The next block's
+// weights are prefetched as in sn2_f32_pwconv_run (conv5's 1.9 MB come from L3 once per
+// inference).
 static void run_global_average_chunk(void* context, size_t chunk) {
   const struct global_average_task* t = context;
   const struct sn2_pwconv_problem* p = t->p;
