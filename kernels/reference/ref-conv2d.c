@@ -80,15 +80,9 @@ static void global_average_channel(void* context, size_t index) {
   const struct sn2_tensor* in = task->input;
   const uint32_t n = (uint32_t)(index / p->output_channels);
   const uint32_t oc = (uint32_t)(index % p->output_channels);
-  const float* w = p->weights + (size_t)oc * p->input_channels;
   float sum = 0.0f;
   for (uint32_t y = 0; y < in->shape.h; y++) {
-    for (uint32_t x = 0; x < in->shape.w; x++) {
-      const float* src = sn2_tensor_pixel(in, n, y, x);
-      float acc = p->bias ? p->bias[oc] : 0.0f;
-      for (uint32_t ic = 0; ic < p->input_channels; ic++) acc += src[sn2_channel_slot(in, ic)] * w[ic];
-      sum += fminf(fmaxf(acc, p->output_min), p->output_max);
-    }
+    for (uint32_t x = 0; x < in->shape.w; x++) sum += conv_value(p, in, n, y, x, oc);
   }
   const float scale = 1.0f / (float)((size_t)in->shape.h * in->shape.w);
   sn2_tensor_pixel(task->output, n, 0, 0)[sn2_channel_slot(task->output, oc)] = sum * scale;
