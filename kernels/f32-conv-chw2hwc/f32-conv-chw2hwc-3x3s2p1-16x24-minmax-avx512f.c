@@ -41,6 +41,20 @@ static inline void transpose_4x4_lanes(const __m512 a[4], __m512 u[4]) {
   u[3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t1), _mm512_castps_pd(t3)));
 }
 
+// Pixels (a channels-last image): the even and odd columns from c0 on into x[1] and x[2],
+// gathered at twice the pixel's width (a gather per tap vector instead of a load and a
+// permute), columns from in_w on as zeros. Out of line: the planes' path stays as it was.
+__attribute__((noinline)) static void gather_columns(const float* row, size_t c0, size_t in_w, size_t cs,
+                                                     __m512 x[3]) {
+  const __m512i offsets = _mm512_mullo_epi32(_mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0),
+                                             _mm512_set1_epi32((int)cs));
+  const size_t even_valid = c0 < in_w ? (in_w - c0 + 1) / 2 : 0, odd_valid = c0 + 1 < in_w ? (in_w - c0) / 2 : 0;
+  const __mmask16 even_mask = even_valid >= TILE ? 0xFFFF : (__mmask16)((1u << even_valid) - 1u);
+  const __mmask16 odd_mask = odd_valid >= TILE ? 0xFFFF : (__mmask16)((1u << odd_valid) - 1u);
+  x[1] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), even_mask, offsets, row + c0 * cs, 4);
+  x[2] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), odd_mask, offsets, row + (c0 + 1) * cs, 4);
+}
+
 // The three tap vectors of a tile's 16 pixels on input row `iy` (zeros outside the image).
 static inline void row_taps(const struct sn2_conv_chw2hwc_problem* p, const float* plane, ptrdiff_t iy, size_t c0,
                             __m512 x[3]) {
@@ -57,14 +71,7 @@ static inline void row_taps(const struct sn2_conv_chw2hwc_problem* p, const floa
     x[1] = _mm512_permutex2var_ps(a, even, b);
     x[2] = _mm512_permutex2var_ps(a, odd, b);
   } else {
-    // Pixels: the even and odd columns gathered at twice the pixel's width (a gather per tap
-    // vector instead of a load and a permute), columns from in_w on masked to zeros.
-    const __m512i offsets = _mm512_mullo_epi32(even, _mm512_set1_epi32((int)cs));
-    const size_t even_valid = c0 < p->in_w ? (p->in_w - c0 + 1) / 2 : 0, odd_valid = c0 + 1 < p->in_w ? (p->in_w - c0) / 2 : 0;
-    const __mmask16 even_mask = even_valid >= TILE ? 0xFFFF : (__mmask16)((1u << even_valid) - 1u);
-    const __mmask16 odd_mask = odd_valid >= TILE ? 0xFFFF : (__mmask16)((1u << odd_valid) - 1u);
-    x[1] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), even_mask, offsets, row + c0 * cs, 4);
-    x[2] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), odd_mask, offsets, row + (c0 + 1) * cs, 4);
+    gather_columns(row, c0, p->in_w, cs, x);
   }
   const __m512 left = _mm512_set1_ps(c0 > 0 && c0 - 1 < p->in_w ? row[(c0 - 1) * cs] : 0.0f);
   x[0] = _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(x[2]), _mm512_castps_si512(left), 15));
