@@ -24,9 +24,13 @@ void Shapes(benchmark::internal::Benchmark* b) {
   b->ArgNames({"hw", "n"})->Args({224, 24})->Args({112, 24})->Args({224, 16});
 }
 
-void Counters(benchmark::State& state, size_t hw, size_t n) {
-  const size_t out = (hw - 1) / 2 + 1;
+// FLOPS (2 x the conv's multiply-adds) and bytes (the 3-channel image, the weights and bias, and
+// the output: the conv's map, or with `pooled` the pool's) per second.
+void Counters(benchmark::State& state, size_t hw, size_t n, bool pooled = false) {
+  const size_t out = (hw - 1) / 2 + 1, stored = pooled ? (out - 1) / 2 + 1 : out;
   state.counters["FLOPS"] = benchmark::Counter(2.0 * out * out * n * 27, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["bytes"] = benchmark::Counter(4.0 * (3.0 * hw * hw + n * 28.0 + double(stored * stored * n)),
+                                               benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void Sn2(benchmark::State& state) {
@@ -107,7 +111,7 @@ void StemPoolSn2(benchmark::State& state, bool fused) {
     }
     benchmark::DoNotOptimize(s.output.get());
   }
-  Counters(state, s.hw, s.n);
+  Counters(state, s.hw, s.n, true);
 }
 
 void StemPoolXnnpack(benchmark::State& state) {
@@ -127,7 +131,7 @@ void StemPoolXnnpack(benchmark::State& state) {
       xnn_setup_max_pooling2d_nhwc_f32(pool, 1, s.conv, s.conv, s.map.get(), s.output.get(), nullptr) ==
           xnn_status_success;
   sn2_bench::RunXnnpackPair(state, ready, conv, pool);
-  Counters(state, s.hw, s.n);
+  Counters(state, s.hw, s.n, true);
 }
 
 BENCHMARK(Xnnpack)->Name("f32_conv_stem/xnnpack")->Apply(Shapes)->Unit(benchmark::kMicrosecond);

@@ -46,6 +46,14 @@ void ShuffleNetShapes(benchmark::internal::Benchmark* b) {
   for (const auto& shape : shapes) b->Args(shape);
 }
 
+// FLOPS (2 x multiply-adds) and bytes (the input map, the weights and bias, `outputs` floats
+// out: what the layer must move at the least) per second.
+void Counters(benchmark::State& state, double pixels, double k, double n, double outputs) {
+  state.counters["FLOPS"] = benchmark::Counter(2.0 * pixels * k * n, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["bytes"] = benchmark::Counter(4.0 * (pixels * k + n * (k + 1) + outputs),
+                                               benchmark::Counter::kIsIterationInvariantRate);
+}
+
 // How a conv meets its tensors. In a stride-1 unit the first 1x1 conv reads its branch's half of
 // the previous unit's shuffled channels (gather: every other slot of a 2k-wide pixel) into a
 // plain tensor, and the last one writes into the slots the next shuffle gives its channels
@@ -91,7 +99,7 @@ void Pwconv(benchmark::State& state, sn2_isa isa, Access access, uint32_t nr) {
     sn2_f32_pwconv_run(config, &problem, nullptr);
     benchmark::DoNotOptimize(output.data());
   }
-  state.counters["FLOPS"] = benchmark::Counter(2.0 * pixels * k * n, benchmark::Counter::kIsIterationInvariantRate);
+  Counters(state, double(pixels), double(k), double(n), double(pixels * n));
 }
 
 void Xnnpack(benchmark::State& state) {
@@ -110,7 +118,7 @@ void Xnnpack(benchmark::State& state) {
   }
   for (auto _ : state) xnn_run_operator(op, nullptr);
   xnn_delete_operator(op);
-  state.counters["FLOPS"] = benchmark::Counter(2.0 * hw * hw * k * n, benchmark::Counter::kIsIterationInvariantRate);
+  Counters(state, double(hw * hw), double(k), double(n), double(hw * hw * n));
 }
 
 // The micro-kernel alone on L1-resident data: one tile (MR pixels x one full block of NR
@@ -200,7 +208,7 @@ void Conv5PoolSn2(benchmark::State& state, bool fused) {
     benchmark::DoNotOptimize(output.data());
   }
   if (pool) xnn_delete_operator(pool);
-  state.counters["FLOPS"] = benchmark::Counter(2.0 * pixels * k * n, benchmark::Counter::kIsIterationInvariantRate);
+  Counters(state, double(pixels), double(k), double(n), double(n));
 }
 
 void Conv5PoolXnnpack(benchmark::State& state) {
@@ -219,7 +227,7 @@ void Conv5PoolXnnpack(benchmark::State& state) {
       xnn_setup_global_average_pooling_nwc_f32(pool, 1, hw * hw, map.data(), output.data(), nullptr) ==
           xnn_status_success;
   sn2_bench::RunXnnpackPair(state, ready, conv, pool);
-  state.counters["FLOPS"] = benchmark::Counter(2.0 * hw * hw * k * n, benchmark::Counter::kIsIterationInvariantRate);
+  Counters(state, double(hw * hw), double(k), double(n), double(n));
 }
 
 BENCHMARK(Xnnpack)->Name("f32_pwconv/xnnpack")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
