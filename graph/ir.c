@@ -759,12 +759,16 @@ bool sn2_conv_is_pointwise(const struct sn2_conv2d_params* c) {
 
 // The elements of a conv's own output map: its node's output, or, where a pool is fused into
 // the conv, the map that pool reads.
+void sn2_conv_map_size(const struct sn2_conv2d_params* c, uint32_t in_h, uint32_t in_w, uint32_t* h, uint32_t* w) {
+  *h = window_output_size(in_h, c->pad_top, c->pad_bottom, c->kernel_h, c->stride_h, c->dilation_h);
+  *w = window_output_size(in_w, c->pad_left, c->pad_right, c->kernel_w, c->stride_w, c->dilation_w);
+}
+
 static uint64_t conv_map_elements(const struct sn2_graph* graph, const struct sn2_node* node) {
-  const struct sn2_conv2d_params* c = &node->params.conv2d;
   const struct sn2_value* in = &graph->values[node->inputs[0]];
-  const uint64_t h = window_output_size(in->dims[2], c->pad_top, c->pad_bottom, c->kernel_h, c->stride_h, c->dilation_h);
-  const uint64_t w = window_output_size(in->dims[3], c->pad_left, c->pad_right, c->kernel_w, c->stride_w, c->dilation_w);
-  return (uint64_t)in->dims[0] * c->output_channels * h * w;
+  uint32_t h = 0, w = 0;
+  sn2_conv_map_size(&node->params.conv2d, in->dims[2], in->dims[3], &h, &w);
+  return (uint64_t)in->dims[0] * node->params.conv2d.output_channels * h * w;
 }
 
 uint64_t sn2_node_macs(const struct sn2_graph* graph, const struct sn2_node* node) {

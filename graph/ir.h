@@ -123,6 +123,10 @@ enum sn2_status sn2_graph_validate(const struct sn2_graph* graph);
 // True if a conv is a plain pointwise one: 1x1, stride 1, no padding, one group.
 bool sn2_conv_is_pointwise(const struct sn2_conv2d_params* c);
 
+// Height and width of a conv's own output map on an in_h x in_w input (before a pool fused into
+// it); 0 where its window does not fit the padded input.
+void sn2_conv_map_size(const struct sn2_conv2d_params* c, uint32_t in_h, uint32_t in_w, uint32_t* h, uint32_t* w);
+
 // Work and traffic of one node, in the paper's model: multiply-adds of conv, fully-connected
 // and matmul ops; memory access = input + output elements + weight elements.
 uint64_t sn2_node_macs(const struct sn2_graph* graph, const struct sn2_node* node);

@@ -141,14 +141,6 @@ static bool prefer_sn2_chw2hwc(const struct sn2_model* model, uint32_t n) {
          sn2_conv_chw2hwc_supports(&node->params.conv2d) && model->views.read_offset[n] == UINT32_MAX;
 }
 
-// A pointwise conv and the global average pool after it as one op (conv5 + pool), where sn2's
-// pointwise kernels run the 1x1 convs: the fused op has no XNNPACK operator, so neither the
-// XNNPACK-only plan nor the reference plan gets it. Measured in docs/performance.md.
-static bool fuse_global_average(const struct sn2_model* model) {
-  const uint32_t flags = model->options.flags;
-  return !(flags & (SN2_FLAG_REFERENCE | SN2_FLAG_XNNPACK_ONLY)) && model->isa == sn2_isa_avx512f &&
-         sn2_pwconv_global_average_backend(model->isa, 1) != NULL;
-}
 
 // The stem and the max pool after it as one op on the AVX-512 plan, where both have sn2's
 // kernels: the conv reads the graph input (its only reader), directly or through the transpose
@@ -178,10 +170,21 @@ static bool stem_pool_fusable(const struct sn2_graph* graph, const struct sn2_no
          sn2_maxpool2d_supports(&pool->params.pool, map->dims[2], map->dims[3], out->dims[2], out->dims[3]);
 }
 
-static bool fuse_stem_pool(const struct sn2_model* model) {
+// Pools fused into the conv before them (conv5 + global pool, the stem + max pool) where sn2's
+// own kernels run the plan, the AVX-512 path, and this build has the fused op's kernel: the
+// fused ops have no XNNPACK operator, so neither the XNNPACK-only plan nor the reference plan
+// gets them. Measured in docs/performance.md.
+static enum sn2_status fuse_pools(struct sn2_model* model) {
   const uint32_t flags = model->options.flags;
-  return !(flags & (SN2_FLAG_REFERENCE | SN2_FLAG_XNNPACK_ONLY)) && model->isa == sn2_isa_avx512f &&
-         sn2_conv_chw2hwc_maxpool_backend(model->isa) != NULL;
+  if ((flags & (SN2_FLAG_REFERENCE | SN2_FLAG_XNNPACK_ONLY)) || model->isa != sn2_isa_avx512f) {
+    return sn2_status_success;
+  }
+  enum sn2_status status = sn2_status_success;
+  if (sn2_pwconv_global_average_backend(model->isa, 1)) status = sn2_pass_fuse_global_average(model->graph);
+  if (status == sn2_status_success && sn2_conv_chw2hwc_maxpool_backend(model->isa)) {
+    status = sn2_pass_fuse_max_pool(model->graph, stem_pool_fusable);
+  }
+  return status;
 }
 
 static const struct sn2_op_backend* choose_backend(const struct sn2_model* model, uint32_t n) {
@@ -323,12 +326,7 @@ enum sn2_status sn2_model_create_from_graph(struct sn2_graph* graph,
   if (status != sn2_status_success) goto error;
   if (!(model->options.flags & SN2_FLAG_NO_GRAPH_PASSES)) {
     status = sn2_optimize_graph(model->graph);
-    if (status == sn2_status_success && fuse_global_average(model)) {
-      status = sn2_pass_fuse_global_average(model->graph);
-    }
-    if (status == sn2_status_success && fuse_stem_pool(model)) {
-      status = sn2_pass_fuse_max_pool(model->graph, stem_pool_fusable);
-    }
+    if (status == sn2_status_success) status = fuse_pools(model);
     if (status != sn2_status_success) goto error;
   }
   if (model->isa != sn2_isa_scalar && !(model->options.flags & SN2_FLAG_REFERENCE)) {

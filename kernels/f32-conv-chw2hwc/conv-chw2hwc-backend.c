@@ -154,8 +154,8 @@ static enum sn2_status create(const struct sn2_op_context* c, pthreadpool_t pool
   }
   sn2_f32_conv_chw2hwc_pack(p->input_channels, p->output_channels, p->weights, p->bias, s->packed);
   // The conv's own map: the node's output unless a pool follows inside the op.
-  const size_t conv_h = (in->shape.h + p->pad_top + p->pad_bottom - 3) / 2 + 1;
-  const size_t conv_w = (in->shape.w + p->pad_left + p->pad_right - 3) / 2 + 1;
+  uint32_t conv_h = 0, conv_w = 0;
+  sn2_conv_map_size(p, in->shape.h, in->shape.w, &conv_h, &conv_w);
   s->problem = (struct sn2_conv_chw2hwc_problem){
       .batch = in->shape.n, .in_h = in->shape.h, .in_w = in->shape.w,
       .out_h = conv_h, .out_w = conv_w,

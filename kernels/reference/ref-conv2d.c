@@ -1,5 +1,6 @@
 #include <math.h>
 
+#include "graph/ir.h"
 #include "kernels/reference/ref-ops.h"
 
 struct conv2d_task {
@@ -52,8 +53,8 @@ static void max_pooled_row(void* context, size_t row) {
   const struct sn2_tensor* in = task->input;
   const struct sn2_tensor* out = task->output;
   const uint32_t n = (uint32_t)(row / out->shape.h), py = (uint32_t)(row % out->shape.h);
-  const int64_t conv_h = ((int64_t)in->shape.h + p->pad_top + p->pad_bottom - ((int64_t)p->dilation_h * (p->kernel_h - 1) + 1)) / p->stride_h + 1;
-  const int64_t conv_w = ((int64_t)in->shape.w + p->pad_left + p->pad_right - ((int64_t)p->dilation_w * (p->kernel_w - 1) + 1)) / p->stride_w + 1;
+  uint32_t conv_h = 0, conv_w = 0;
+  sn2_conv_map_size(p, in->shape.h, in->shape.w, &conv_h, &conv_w);
   for (uint32_t px = 0; px < out->shape.w; px++) {
     float* dst = sn2_tensor_pixel(out, n, py, px);
     for (uint32_t oc = 0; oc < p->output_channels; oc++) {
