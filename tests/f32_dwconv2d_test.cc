@@ -3,7 +3,7 @@
 // padding, odd and 1x1 sizes, pixels wider than their channels (with canaries that must stay),
 // with a clamp and without one (as ShuffleNet runs them: the AVX-512 kernel has separate paths),
 // rows wider than the kernel's groups of 7 and not a multiple of them, and output rows handed to
-// the micro-kernel in chunks that start anywhere (as the thread split does).
+// the micro-kernel in chunks that start anywhere, and the driver on 2 and 3 threads.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,6 +12,8 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#include <pthreadpool.h>
 
 #include "kernels/config/dwconv2d-config.h"
 #include "kernels/config/hardware-config.h"
@@ -28,9 +30,10 @@ struct Case {
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
 // clamp: the output bounds (else none); chunk: rows per micro-kernel call (0: the whole conv
-// through sn2_f32_dwconv2d_run), blocks_per_call: channel blocks per call (the last call of a
-// row chunk takes what is left).
-void Check(sn2_isa isa, const Case& t, bool clamp = true, size_t chunk = 0, size_t blocks_per_call = 1) {
+// through sn2_f32_dwconv2d_run, on `pool`), blocks_per_call: channel blocks per call (the last
+// call of a row chunk takes what is left).
+void Check(sn2_isa isa, const Case& t, bool clamp = true, size_t chunk = 0, size_t blocks_per_call = 1,
+           pthreadpool_t pool = nullptr) {
   const sn2_dwconv2d_config* config = sn2_get_dwconv2d_config(isa);
   ASSERT_NE(config, nullptr);
   const size_t out_h = (t.h + t.pad_top + t.pad_bottom - 3) / t.stride + 1;
@@ -49,7 +52,7 @@ void Check(sn2_isa isa, const Case& t, bool clamp = true, size_t chunk = 0, size
                                         input.data(), in_stride, packed.data(), output.data(),
                                         out_stride, {clamp ? -1.5f : -kInf, clamp ? 1.75f : kInf}};
   if (chunk == 0) {
-    sn2_f32_dwconv2d_run(config, &problem, nullptr);
+    sn2_f32_dwconv2d_run(config, &problem, pool);
   } else {
     const size_t blocks = (t.c + config->cb - 1) / config->cb, rows = 2 * out_h;
     for (size_t first = 0; first < rows; first += chunk)
@@ -133,6 +136,25 @@ TEST_P(DwconvUkernel, RowsInChunksThatStartAnywhere) {
         if (HasFatalFailure()) return;
       }
     }
+  }
+}
+
+// The driver's thread split: 2 or 3 threads over 2 images give chunks of odd and even row
+// counts that cross images, in each block order the driver picks (small and large maps, 2 to 5
+// blocks, both strides).
+TEST_P(DwconvUkernel, ThreadChunksOfAnyRowCount) {
+  for (size_t threads : {2, 3}) {
+    pthreadpool_t pool = pthreadpool_create(threads);
+    ASSERT_NE(pool, nullptr);
+    for (uint32_t stride : {1u, 2u}) {
+      for (size_t c : {17, 58, 72}) {
+        Check(GetParam(), {14, 14, c, stride, 1, 1, 1, 1}, false, 0, 1, pool);
+        Check(GetParam(), {13, 28, c, stride, 1, 1, 1, 1}, false, 0, 1, pool);
+        Check(GetParam(), {28, 28, c, stride, 1, 1, 1, 1}, false, 0, 1, pool);
+      }
+    }
+    pthreadpool_destroy(pool);
+    if (HasFatalFailure()) return;
   }
 }
 
