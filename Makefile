@@ -1,9 +1,10 @@
 # The two commands of the README, and a few helpers. Everything builds in build/ (Release).
 BUILD ?= build
 ARM64_BUILD ?= build-arm64
+SANITIZE_BUILD ?= build-sanitize
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build run test test-arm64 memcheck bench bench-report clean
+.PHONY: all deps configure build run test sanitize test-arm64 memcheck bench bench-report clean
 
 all: build
 
@@ -25,9 +26,20 @@ run: build
 		--benchmark_out_format=json > /dev/null 2> $(BUILD)/run.log || { cat $(BUILD)/run.log; exit 1; }
 	@python3 tools/bench_report.py --run-table $(BUILD)/run.json
 
-# The whole suite: unit tests, CLI, install + example app, and the valgrind memcheck.
+# The whole suite: unit tests, CLI, install + example app, and the valgrind memcheck; then the
+# unit tests again under the sanitizers.
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@$(MAKE) --no-print-directory sanitize
+
+# The googletest suites built with AddressSanitizer and UndefinedBehaviorSanitizer (any finding
+# fails its test): out-of-bounds accesses and undefined behaviour that valgrind does not see.
+sanitize: deps
+	@cmake -S . -B $(SANITIZE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSN2_SANITIZE=ON \
+		-DSN2_BUILD_CLI=OFF -DSN2_BUILD_BENCHMARKS=OFF > $(SANITIZE_BUILD).configure.log 2>&1 \
+		|| { cat $(SANITIZE_BUILD).configure.log; exit 1; }
+	@cmake --build $(SANITIZE_BUILD) -j $(JOBS)
+	@cd $(SANITIZE_BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # The benchmark suite (docs/performance.md); pass more Google Benchmark flags in BENCH_ARGS.
 bench: build
@@ -68,4 +80,5 @@ memcheck: build
 	@cd $(BUILD) && ctest --output-on-failure -L memcheck
 
 clean:
-	rm -rf $(BUILD) $(BUILD).configure.log $(ARM64_BUILD) $(ARM64_BUILD).configure.log
+	rm -rf $(BUILD) $(BUILD).configure.log $(ARM64_BUILD) $(ARM64_BUILD).configure.log \
+		$(SANITIZE_BUILD) $(SANITIZE_BUILD).configure.log

@@ -884,7 +884,7 @@ static enum sn2_status axes_list(struct importer* im, const Onnx__NodeProto* n, 
     m = e->count;
   }
   if (m > MAX_CONST_RANK) return fail(im, sn2_status_invalid_model, "%zu axes", m);
-  memcpy(axes, list, m * sizeof *axes);
+  if (m) memcpy(axes, list, m * sizeof *axes);  // no list at all when there are no axes
   *count = m;
   return sn2_status_success;
 }

@@ -56,7 +56,7 @@ static bool dense_value(const struct sn2_model* model, uint32_t v, uint32_t out_
                 model->views.width[model->views.root[v]] != value->dims[1])) {
     return false;
   }
-  if (value->rank == out_rank || out_rank != 4) return value->rank <= out_rank;
+  if (value->rank >= out_rank || out_rank != 4) return value->rank <= out_rank;
   uint32_t padded[4] = {1, 1, 1, 1};
   for (uint32_t d = 0; d < value->rank; d++) padded[4 - value->rank + d] = value->dims[d];
   return padded[1] == 1 || (uint64_t)padded[2] * padded[3] == 1;
