@@ -269,6 +269,17 @@ TEST(OnnxImport, UnsupportedOpNamesTypeAndNode) {
   ExpectFailure(m.Bytes(), sn2_status_unsupported_parameter, {"Frobnicate", "strange_node"});
 }
 
+// Names are the model's bytes: the message stays one line of printable characters.
+TEST(OnnxImport, ControlCharactersInNamesStayOutOfTheMessage) {
+  ModelBuilder m;
+  m.Input("x", {1, 2});
+  m.Output("y");
+  m.Node("Frobnicate", {"x"}, {"y"}, "two\nlines\x1b[31m");
+  ExpectFailure(m.Bytes(), sn2_status_unsupported_parameter, {"two?lines?[31m"});
+  const std::string message = sn2_last_error();
+  for (char c : message) EXPECT_FALSE(static_cast<unsigned char>(c) < 0x20 || c == 0x7f) << message;
+}
+
 TEST(OnnxImport, TensorBytesMustMatchShape) {
   ModelBuilder m = AddRelu();
   m.Initializer("bad", {2, 2}, {1, 2, 3}, /*raw=*/true);

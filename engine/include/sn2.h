@@ -54,8 +54,9 @@ enum sn2_status {
 /// A short constant name for a status ("success", "invalid parameter", ...). Never NULL.
 SN2_API const char* sn2_status_string(enum sn2_status status);
 
-/// The message of the last failed call on the calling thread ("" if none). The pointer stays
-/// valid until the next sn2 call on this thread.
+/// The message of the last failed call on the calling thread ("" if none): one line, control
+/// characters in a model's names shown as '?'. The pointer stays valid until the next sn2 call
+/// on this thread.
 SN2_API const char* sn2_last_error(void);
 
 /// Instruction-set paths. sn2_isa_auto picks the best the CPU supports. Forcing a path the CPU

@@ -10,6 +10,11 @@ enum sn2_status sn2_error(enum sn2_status status, const char* format, ...) {
   va_start(args, format);
   vsnprintf(last_error, sizeof last_error, format, args);
   va_end(args);
+  // One line, whatever a model's names hold: control characters (a newline in a node name, an
+  // escape sequence) become '?'.
+  for (char* c = last_error; *c; c++) {
+    if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
+  }
   return status;
 }
 
