@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""Issue 4's per-kernel bars on this CPU, from one run of the benchmark suite.
+
+  python3 tools/kernel_bars.py [--bench build/sn2_bench] [--repetitions 9] [--min-time 0.1]
+                               [--json OUT.json] [--from IN.json]
+
+Runs sn2_bench once (Google Benchmark's random interleaving, so that the machine's drift falls on
+both sides alike) over the depthwise 3x3 family (calls repeated on the same buffers), its
+after-producer family (the input rewritten before each timed call, as the 1x1 conv before it
+does in the network), the pointwise shapes in each access and XNNPACK beside each, then prints,
+per ShuffleNet V2 shape (x0.5-x2.0), the medians over the repetitions and sn2's speed against
+XNNPACK with the bars: depthwise at least 1.3x, pointwise at least 0.95x in the access the
+network gives the layer (the lowest of its accesses). AVX-512 kernels; needs an AVX-512 CPU.
+--from reads a JSON file of an earlier run instead of running.
+"""
+import argparse
+import collections
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+DW_BAR, PW_BAR = 1.30, 0.95
+BRANCH = (24, 58, 88, 122)  # x0.5, x1.0, x1.5, x2.0 branch channels at stage 2
+CONV5 = (1024, 1024, 1024, 2048)
+
+
+def network_accesses():
+    """(hw, k, n) -> the accesses the network gives that 1x1 conv (bench/f32-pwconv.cc): the
+    stride-1 units' convs read a gather and write a scatter; unit 0's first convs and conv5
+    run on plain tensors."""
+    accesses = collections.defaultdict(set)
+    for c, c5 in zip(BRANCH, CONV5):
+        for shape, kinds in (((56, 24, c), {"contiguous"}), ((28, 24, c), {"contiguous"}),
+                             ((28, c, c), {"gather", "scatter"}), ((28, 2 * c, 2 * c), {"contiguous"}),
+                             ((14, 2 * c, 2 * c), {"gather", "scatter"}), ((14, 4 * c, 4 * c), {"contiguous"}),
+                             ((7, 4 * c, 4 * c), {"gather", "scatter"}), ((7, 8 * c, c5), {"contiguous"})):
+            accesses[shape] |= kinds
+    return accesses
+
+
+def depthwise_shapes():
+    """(hw, c, stride) of every depthwise conv of x0.5-x2.0, width by width (bench/f32-dwconv2d.cc)."""
+    shapes = []
+    for c in BRANCH:
+        for shape in ((56, c, 2), (28, c, 1), (28, 2 * c, 2), (14, 2 * c, 1), (14, 4 * c, 2), (7, 4 * c, 1)):
+            if shape not in shapes:
+                shapes.append(shape)
+    return shapes
+
+
+def run_bench(bench, repetitions, min_time, out):
+    pattern = ("f32_dwconv2d_3x3(_after_producer)?/(xnnpack|sn2_16c_avx512f)/"
+               "|f32_pwconv/(xnnpack|sn2_chosen_avx512f/(gather|scatter|contiguous))/|peak/fma_avx512f")
+    cmd = [bench, f"--benchmark_filter={pattern}", f"--benchmark_repetitions={repetitions}",
+           "--benchmark_enable_random_interleaving=true", f"--benchmark_min_time={min_time}",
+           f"--benchmark_out={out}", "--benchmark_out_format=json"]
+    print("$ " + " ".join(cmd), file=sys.stderr)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+
+
+def load(path):
+    data = json.load(open(path))
+    times, flops = collections.defaultdict(list), collections.defaultdict(list)
+    for b in data["benchmarks"]:
+        if b.get("run_type") != "iteration" or b.get("error_occurred"):
+            continue
+        name = b["run_name"].replace("/iterations:300/manual_time", "").replace("/manual_time", "")
+        times[name].append(b["real_time"])
+        if "FLOPS" in b:
+            flops[name].append(b["FLOPS"])
+    med = {k: statistics.median(v) for k, v in times.items()}
+    return data.get("context", {}), med, {k: statistics.median(v) for k, v in flops.items()}, \
+        {k: len(v) for k, v in times.items()}
+
+
+def args_of(name):
+    return tuple(int(v) for v in re.findall(r":(\d+)", name))
+
+
+def table(header, rows):
+    line = lambda cells: "| " + " | ".join(str(c) for c in cells) + " |"
+    return "\n".join([line(header), "|" + "---|" * len(header)] + [line(r) for r in rows])
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bench", default=os.path.join(here, "..", "build", "sn2_bench"))
+    ap.add_argument("--repetitions", type=int, default=9)
+    ap.add_argument("--min-time", default="0.1")
+    ap.add_argument("--json", default=os.path.join(here, "..", "build", "kernel-bars.json"))
+    ap.add_argument("--from", dest="source", help="an earlier run's JSON file instead of a run")
+    a = ap.parse_args()
+    path = a.source or a.json
+    if not a.source:
+        run_bench(a.bench, a.repetitions, a.min_time, path)
+    ctx, med, flops, reps = load(path)
+    if not any(k.startswith("f32_dwconv2d_3x3/sn2_16c_avx512f/") for k in med):
+        sys.exit("no AVX-512 depthwise results in %s (a CPU or build without AVX-512?)" % path)
+    print(f"{ctx.get('sn2_cpu_name', ctx.get('host_name', '?'))}, {ctx.get('date', '?')}; "
+          f"{min(reps.values())}-{max(reps.values())} repetitions per benchmark; medians; "
+          f"FMA peak loop {flops.get('peak/fma_avx512f', 0) / 1e9:.0f} GFLOP/s in the same run\n")
+
+    verdicts = []
+    dw_shapes = depthwise_shapes()
+    for family in ("f32_dwconv2d_3x3", "f32_dwconv2d_3x3_after_producer"):
+        rows, speeds = [], []
+        for shape in dw_shapes:
+            tail = "hw:%d/c:%d/s:%d" % shape
+            x, s = med.get(f"{family}/xnnpack/{tail}"), med.get(f"{family}/sn2_16c_avx512f/{tail}")
+            if x is None or s is None:
+                continue
+            speeds.append((x / s, tail))
+            rows.append([tail, f"{x:.2f}", f"{s:.2f}", f"{x / s:.2f}", "yes" if x / s >= DW_BAR else "**no**"])
+        label = "depthwise, repeated calls" if family == "f32_dwconv2d_3x3" else "depthwise, after its producer"
+        print(f"{label} (us; bar {DW_BAR}x XNNPACK's speed):\n")
+        print(table(["shape", "XNNPACK", "sn2", "speed", "bar"], rows) + "\n")
+        low = min(speeds)
+        verdicts.append(f"{label}: {sum(v >= DW_BAR for v, _ in speeds)} of {len(speeds)} shapes at "
+                        f"{DW_BAR}x or more (lowest {low[1]} {low[0]:.2f})")
+
+    rows, speeds = [], []
+    for shape, kinds in network_accesses().items():
+        tail = "hw:%d/k:%d/n:%d" % shape
+        x = med.get(f"f32_pwconv/xnnpack/{tail}")
+        per = {kind: med.get(f"f32_pwconv/sn2_chosen_avx512f/{kind}/{tail}") for kind in sorted(kinds)}
+        if x is None or None in per.values():
+            continue
+        speed = min(x / t for t in per.values())
+        speeds.append((speed, tail))
+        rows.append([tail, " + ".join(sorted(kinds)), f"{x:.2f}",
+                     ", ".join(f"{k} {t:.2f}" for k, t in per.items()), f"{speed:.2f}",
+                     "yes" if speed >= PW_BAR else "**no**"])
+    print(f"pointwise, in the network's access (us; bar {PW_BAR}x XNNPACK's speed, the lowest of the accesses):\n")
+    print(table(["shape", "access", "XNNPACK", "sn2", "speed", "bar"], rows) + "\n")
+    low = min(speeds)
+    verdicts.append(f"pointwise: {sum(v >= PW_BAR for v, _ in speeds)} of {len(speeds)} shapes at "
+                    f"{PW_BAR}x or more (lowest {low[1]} {low[0]:.2f})")
+    print("\n".join("- " + v for v in verdicts))
+
+
+if __name__ == "__main__":
+    main()
