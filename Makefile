@@ -32,11 +32,12 @@ test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory sanitize
 
-# The googletest suites built with AddressSanitizer and UndefinedBehaviorSanitizer (any finding
-# fails its test): out-of-bounds accesses and undefined behaviour that valgrind does not see.
+# The googletest suites and the CLI tests built with AddressSanitizer and
+# UndefinedBehaviorSanitizer (any finding fails its test): out-of-bounds accesses and undefined
+# behaviour that valgrind does not see.
 sanitize: deps
 	@cmake -S . -B $(SANITIZE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSN2_SANITIZE=ON \
-		-DSN2_BUILD_CLI=OFF -DSN2_BUILD_BENCHMARKS=OFF > $(SANITIZE_BUILD).configure.log 2>&1 \
+		-DSN2_BUILD_CLI=ON -DSN2_BUILD_BENCHMARKS=OFF > $(SANITIZE_BUILD).configure.log 2>&1 \
 		|| { cat $(SANITIZE_BUILD).configure.log; exit 1; }
 	@cmake --build $(SANITIZE_BUILD) -j $(JOBS)
 	@cd $(SANITIZE_BUILD) && ctest --output-on-failure -j $(JOBS)
