@@ -27,7 +27,7 @@ run: build
 	@python3 tools/bench_report.py --run-table $(BUILD)/run.json
 
 # The whole suite: unit tests, CLI, install + example app, and the valgrind memcheck; then the
-# unit tests again under the sanitizers.
+# unit and CLI tests again under the sanitizers.
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory sanitize
