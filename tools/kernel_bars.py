@@ -80,6 +80,15 @@ def args_of(name):
     return tuple(int(v) for v in re.findall(r":(\d+)", name))
 
 
+def verdict(label, speeds, bar):
+    """One summary line: how many shapes meet the bar, and the lowest."""
+    if not speeds:
+        return f"{label}: no results in this file"
+    low = min(speeds)
+    return (f"{label}: {sum(v >= bar for v, _ in speeds)} of {len(speeds)} shapes at {bar}x or more "
+            f"(lowest {low[1]} {low[0]:.2f})")
+
+
 def table(header, rows):
     line = lambda cells: "| " + " | ".join(str(c) for c in cells) + " |"
     return "\n".join([line(header), "|" + "---|" * len(header)] + [line(r) for r in rows])
@@ -118,9 +127,7 @@ def main():
         label = "depthwise, repeated calls" if family == "f32_dwconv2d_3x3" else "depthwise, after its producer"
         print(f"{label} (us; bar {DW_BAR}x XNNPACK's speed):\n")
         print(table(["shape", "XNNPACK", "sn2", "speed", "bar"], rows) + "\n")
-        low = min(speeds)
-        verdicts.append(f"{label}: {sum(v >= DW_BAR for v, _ in speeds)} of {len(speeds)} shapes at "
-                        f"{DW_BAR}x or more (lowest {low[1]} {low[0]:.2f})")
+        verdicts.append(verdict(label, speeds, DW_BAR))
 
     rows, speeds = [], []
     for shape, kinds in network_accesses().items():
@@ -136,9 +143,7 @@ def main():
                      "yes" if speed >= PW_BAR else "**no**"])
     print(f"pointwise, in the network's access (us; bar {PW_BAR}x XNNPACK's speed, the lowest of the accesses):\n")
     print(table(["shape", "access", "XNNPACK", "sn2", "speed", "bar"], rows) + "\n")
-    low = min(speeds)
-    verdicts.append(f"pointwise: {sum(v >= PW_BAR for v, _ in speeds)} of {len(speeds)} shapes at "
-                    f"{PW_BAR}x or more (lowest {low[1]} {low[0]:.2f})")
+    verdicts.append(verdict("pointwise", speeds, PW_BAR))
     print("\n".join("- " + v for v in verdicts))
 
 
