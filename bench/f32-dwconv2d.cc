@@ -15,8 +15,11 @@
 #include <utility>
 #include <vector>
 
+#include <pthreadpool.h>
+
 #include "kernels/config/dwconv2d-config.h"
 #include "kernels/config/hardware-config.h"
+#include "kernels/parallel.h"
 
 namespace {
 
@@ -127,6 +130,66 @@ void Sn2(benchmark::State& state, sn2_isa isa) { Sn2Strided(state, isa, false); 
 void Sn2AfterProducer(benchmark::State& state, sn2_isa isa) { Sn2Strided(state, isa, false, Before::producer); }
 void Sn2ColdOutput(benchmark::State& state, sn2_isa isa) { Sn2Strided(state, isa, false, Before::producer_cold_output); }
 
+// Two threads, and which core last wrote the lines an op reads and writes. Before each timed
+// call the output map and then the input map are rewritten in two halves on the op's own
+// two-thread pool: "same" gives each half to the thread that then writes (output rows) or
+// mostly reads (input rows) it in the op, "other_output" gives the output's halves to the
+// other thread, "other_input" the input's; "one_thread" runs the rewrite and the op on one
+// thread. pthreadpool hands a thread its own range of items unless it steals from the other,
+// so "same" is the usual assignment, not a guaranteed one. In a network the lines an op
+// writes were last written by whichever op had those arena bytes before, split its own way.
+enum class Owner { kOneThread, kSame, kOtherOutput, kOtherInput };
+
+struct HalfFill {
+  float* data;
+  size_t first_half, total;  // floats
+  bool swap;
+};
+
+void FillHalf(void* context, size_t item) {
+  const HalfFill* f = static_cast<const HalfFill*>(context);
+  const size_t half = f->swap ? 1 - item : item;
+  std::fill(f->data + (half ? f->first_half : 0), f->data + (half ? f->total : f->first_half), 0.5f);
+}
+
+void Sn2Threads(benchmark::State& state, Owner owner) {
+  const sn2_dwconv2d_config* config = sn2_get_dwconv2d_config(sn2_isa_avx512f);
+  if (!config || !sn2_get_hardware_config()->avx512f) {
+    state.SkipWithError("AVX-512 not available on this CPU or build");
+    return;
+  }
+  const size_t hw = state.range(0), c = state.range(1), stride = state.range(2);
+  const size_t out = (hw + 2 - 3) / stride + 1;
+  AlignedFloats input(hw * hw * c, 0.5f), output(out * out * c, 0.0f);
+  const auto packed = PackedWeights(config, c);
+  const sn2_dwconv2d_problem problem = {1, hw, hw, out, out, c, uint32_t(stride), 1, 1, input.data(), c,
+                                        packed.get(), output.data(), c, {-kInf, kInf}};
+  std::unique_ptr<pthreadpool, decltype(&pthreadpool_destroy)> pool(
+      owner == Owner::kOneThread ? nullptr : pthreadpool_create(2), &pthreadpool_destroy);
+  // The driver's split: chunks of output rows, the first half of them the first thread's.
+  const size_t per_chunk = sn2_balanced_chunk(out, 2), chunks = (out + per_chunk - 1) / per_chunk;
+  const size_t first_rows = std::min(out, (chunks + 1) / 2 * per_chunk);
+  HalfFill out_fill = {output.data(), first_rows * out * c, out * out * c, owner == Owner::kOtherOutput};
+  HalfFill in_fill = {input.data(), std::min(hw, first_rows * stride) * hw * c, hw * hw * c,
+                      owner == Owner::kOtherInput};
+  for (auto _ : state) {
+    pthreadpool_parallelize_1d(pool.get(), FillHalf, &out_fill, 2, 0);
+    pthreadpool_parallelize_1d(pool.get(), FillHalf, &in_fill, 2, 0);
+    const auto start = std::chrono::steady_clock::now();
+    sn2_f32_dwconv2d_run(config, &problem, pool.get());
+    const auto end = std::chrono::steady_clock::now();
+    state.SetIterationTime(std::chrono::duration<double>(end - start).count());
+  }
+  Counters(state, hw, c, stride);
+}
+
+// x1.0's depthwise shapes.
+void X1Shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"hw", "c", "s"});
+  for (auto shape : std::vector<std::vector<int64_t>>{{56, 58, 2}, {28, 58, 1}, {28, 116, 2}, {14, 116, 1}, {14, 232, 2}, {7, 232, 1}})
+    b->Args(shape);
+}
+
 // The AVX-512 kernel alone on one 16-channel block, 8 output rows of W pixels: what it
 // computes per output when memory is little limit (its 8 x S input rows of W x S pixels,
 // 64 bytes each, stay in L1 but at w:28 s:2, 57 KB). Counter: outputs (16-channel vectors)
@@ -205,6 +268,15 @@ BENCHMARK(XnnpackColdOutput)->Name("f32_dwconv2d_3x3_cold_output/xnnpack")->Appl
 BENCHMARK_CAPTURE(Sn2ColdOutput, avx512f, sn2_isa_avx512f)->Name("f32_dwconv2d_3x3_cold_output/sn2_16c_avx512f")
     ->Apply(ShuffleNetShapes)->UseManualTime()->Iterations(kPreparedCalls)->Unit(benchmark::kMicrosecond);
 #endif
+
+BENCHMARK_CAPTURE(Sn2Threads, one_thread, Owner::kOneThread)->Name("f32_dwconv2d_3x3_threads/sn2_16c_avx512f/one_thread")
+    ->Apply(X1Shapes)->UseManualTime()->Iterations(kPreparedCalls)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Sn2Threads, same, Owner::kSame)->Name("f32_dwconv2d_3x3_threads/sn2_16c_avx512f/same")
+    ->Apply(X1Shapes)->UseManualTime()->Iterations(kPreparedCalls)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Sn2Threads, other_output, Owner::kOtherOutput)->Name("f32_dwconv2d_3x3_threads/sn2_16c_avx512f/other_output")
+    ->Apply(X1Shapes)->UseManualTime()->Iterations(kPreparedCalls)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Sn2Threads, other_input, Owner::kOtherInput)->Name("f32_dwconv2d_3x3_threads/sn2_16c_avx512f/other_input")
+    ->Apply(X1Shapes)->UseManualTime()->Iterations(kPreparedCalls)->Unit(benchmark::kMicrosecond);
 
 BENCHMARK(XnnpackFootprint)->Name("f32_dwconv2d_3x3_footprint/xnnpack")->Apply(Footprints)->Unit(benchmark::kMicrosecond);
 BENCHMARK(Sn2Footprint)->Name("f32_dwconv2d_3x3_footprint/sn2_16c_avx512f")->Apply(Footprints)->Unit(benchmark::kMicrosecond);
