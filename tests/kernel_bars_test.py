@@ -22,12 +22,26 @@ def runs(name, times, manual=False):
 
 
 class KernelBars(unittest.TestCase):
-    def run_tool(self, benchmarks):
+    def run_tool(self, *files):
         with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, "bench.json")
-            with open(path, "w") as f:
-                json.dump({"context": {"sn2_cpu_name": "Test CPU", "date": "today"}, "benchmarks": benchmarks}, f)
-            return subprocess.run([sys.executable, TOOL, "--from", path], capture_output=True, text=True)
+            paths = []
+            for i, benchmarks in enumerate(files):
+                paths.append(os.path.join(tmp, f"bench{i}.json"))
+                with open(paths[-1], "w") as f:
+                    json.dump({"context": {"sn2_cpu_name": "Test CPU", "date": "today"}, "benchmarks": benchmarks}, f)
+            return subprocess.run([sys.executable, TOOL, "--from"] + paths, capture_output=True, text=True)
+
+    def test_several_runs(self):
+        # 56x56x24 at 2.0x then 1.25x: at the bar in one run of two, lowest 1.25.
+        first = runs("f32_dwconv2d_3x3/xnnpack/hw:56/c:24/s:2", [10.0])
+        first += runs("f32_dwconv2d_3x3/sn2_16c_avx512f/hw:56/c:24/s:2", [5.0])
+        second = runs("f32_dwconv2d_3x3/xnnpack/hw:56/c:24/s:2", [5.0])
+        second += runs("f32_dwconv2d_3x3/sn2_16c_avx512f/hw:56/c:24/s:2", [4.0])
+        r = self.run_tool(first, second)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("| hw:56/c:24/s:2 | 2.00, 1.25 | 1.25 | 1 of 2 |", r.stdout)
+        self.assertIn("depthwise, repeated calls: 0 of 1 shapes at 1.3x or more in all 2 runs "
+                      "(lowest hw:56/c:24/s:2 1.25)", r.stdout)
 
     def test_medians_speeds_and_verdicts(self):
         b = []

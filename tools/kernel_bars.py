@@ -2,7 +2,7 @@
 """Issue 4's per-kernel bars on this CPU, from one run of the benchmark suite.
 
   python3 tools/kernel_bars.py [--bench build/sn2_bench] [--repetitions 9] [--min-time 0.1]
-                               [--json OUT.json] [--from IN.json]
+                               [--runs R] [--json OUT.json] [--from IN.json ...]
 
 Runs sn2_bench once (Google Benchmark's random interleaving, so that the machine's drift falls on
 both sides alike) over the depthwise 3x3 family (calls repeated on the same buffers), its
@@ -11,7 +11,9 @@ does in the network), the pointwise shapes in each access and XNNPACK beside eac
 per ShuffleNet V2 shape (x0.5-x2.0), the medians over the repetitions and sn2's speed against
 XNNPACK with the bars: depthwise at least 1.3x, pointwise at least 0.95x in the access the
 network gives the layer (the lowest of its accesses). AVX-512 kernels; needs an AVX-512 CPU.
---from reads a JSON file of an earlier run instead of running.
+--runs R runs the suite R times one after another and prints, per shape, its speed in every
+run, the lowest, and in how many runs it met the bar. --from reads earlier runs' JSON files
+instead of running (one file: the single-run tables; several: as --runs).
 """
 import argparse
 import collections
@@ -94,57 +96,108 @@ def table(header, rows):
     return "\n".join([line(header), "|" + "---|" * len(header)] + [line(r) for r in rows])
 
 
+DW_LABELS = {"f32_dwconv2d_3x3": "depthwise, repeated calls",
+             "f32_dwconv2d_3x3_after_producer": "depthwise, after its producer"}
+PW_LABEL = "pointwise"
+
+
+def evaluate(med):
+    """Per family label: (shape, table cells, speed) for every shape with both sides in `med`."""
+    results = {}
+    for family, label in DW_LABELS.items():
+        results[label] = []
+        for shape in depthwise_shapes():
+            tail = "hw:%d/c:%d/s:%d" % shape
+            x, s = med.get(f"{family}/xnnpack/{tail}"), med.get(f"{family}/sn2_16c_avx512f/{tail}")
+            if x is not None and s is not None:
+                results[label].append((tail, [f"{x:.2f}", f"{s:.2f}"], x / s))
+    results[PW_LABEL] = []
+    for shape, kinds in network_accesses().items():
+        tail = "hw:%d/k:%d/n:%d" % shape
+        x = med.get(f"f32_pwconv/xnnpack/{tail}")
+        per = {kind: med.get(f"f32_pwconv/sn2_chosen_avx512f/{kind}/{tail}") for kind in sorted(kinds)}
+        if x is not None and None not in per.values():
+            cells = [" + ".join(sorted(kinds)), f"{x:.2f}", ", ".join(f"{k} {t:.2f}" for k, t in per.items())]
+            results[PW_LABEL].append((tail, cells, min(x / t for t in per.values())))
+    return results
+
+
+def bar_of(label):
+    return PW_BAR if label == PW_LABEL else DW_BAR
+
+
+def heading(label):
+    if label == PW_LABEL:
+        return f"pointwise, in the network's access (us; bar {PW_BAR}x XNNPACK's speed, the lowest of the accesses)"
+    return f"{label} (us; bar {DW_BAR}x XNNPACK's speed)"
+
+
+def print_one(results):
+    verdicts = []
+    for label, rows in results.items():
+        bar = bar_of(label)
+        header = (["shape", "access", "XNNPACK", "sn2", "speed", "bar"] if label == PW_LABEL
+                  else ["shape", "XNNPACK", "sn2", "speed", "bar"])
+        print(heading(label) + ":\n")
+        print(table(header, [[t] + c + [f"{v:.2f}", "yes" if v >= bar else "**no**"] for t, c, v in rows]) + "\n")
+        verdicts.append(verdict(label, [(v, t) for t, _, v in rows], bar))
+    print("\n".join("- " + v for v in verdicts))
+
+
+def print_several(all_results):
+    """Several runs: each shape's speed in every run, its lowest, and in how many runs it met the bar."""
+    verdicts = []
+    runs = len(all_results)
+    for label in all_results[0]:
+        bar = bar_of(label)
+        per_shape = {}
+        for results in all_results:
+            for tail, _, v in results[label]:
+                per_shape.setdefault(tail, []).append(v)
+        rows = [[t, ", ".join(f"{v:.2f}" for v in vs), f"{min(vs):.2f}", f"{sum(v >= bar for v in vs)} of {len(vs)}"]
+                for t, vs in per_shape.items()]
+        print(heading(label).replace("(us; ", "(sn2's speed against XNNPACK in each run; ") + ":\n")
+        print(table(["shape", "speed per run", "lowest", "runs at the bar"], rows) + "\n")
+        always = sum(all(v >= bar for v in vs) and len(vs) == runs for vs in per_shape.values())
+        if per_shape:
+            low_tail, low_vs = min(per_shape.items(), key=lambda kv: min(kv[1]))
+            verdicts.append(f"{label}: {always} of {len(per_shape)} shapes at {bar}x or more in all {runs} runs "
+                            f"(lowest {low_tail} {min(low_vs):.2f})")
+        else:
+            verdicts.append(f"{label}: no results in these files")
+    print("\n".join("- " + v for v in verdicts))
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bench", default=os.path.join(here, "..", "build", "sn2_bench"))
     ap.add_argument("--repetitions", type=int, default=9)
     ap.add_argument("--min-time", default="0.1")
-    ap.add_argument("--json", default=os.path.join(here, "..", "build", "kernel-bars.json"))
-    ap.add_argument("--from", dest="source", help="an earlier run's JSON file instead of a run")
+    ap.add_argument("--runs", type=int, default=1, help="run the suite this many times, one after another")
+    ap.add_argument("--json", default=os.path.join(here, "..", "build", "kernel-bars.json"),
+                    help="where the run goes (with --runs R: -1 ... -R before .json)")
+    ap.add_argument("--from", dest="sources", nargs="+", help="earlier runs' JSON files instead of running")
     a = ap.parse_args()
-    path = a.source or a.json
-    if not a.source:
-        run_bench(a.bench, a.repetitions, a.min_time, path)
-    ctx, med, flops, reps = load(path)
-    if not any(k.startswith("f32_dwconv2d_3x3/sn2_16c_avx512f/") for k in med):
-        sys.exit("no AVX-512 depthwise results in %s (a CPU or build without AVX-512?)" % path)
-    print(f"{ctx.get('sn2_cpu_name', ctx.get('host_name', '?'))}, {ctx.get('date', '?')}; "
-          f"{min(reps.values())}-{max(reps.values())} repetitions per benchmark; medians; "
-          f"FMA peak loop {flops.get('peak/fma_avx512f', 0) / 1e9:.0f} GFLOP/s in the same run\n")
-
-    verdicts = []
-    dw_shapes = depthwise_shapes()
-    for family in ("f32_dwconv2d_3x3", "f32_dwconv2d_3x3_after_producer"):
-        rows, speeds = [], []
-        for shape in dw_shapes:
-            tail = "hw:%d/c:%d/s:%d" % shape
-            x, s = med.get(f"{family}/xnnpack/{tail}"), med.get(f"{family}/sn2_16c_avx512f/{tail}")
-            if x is None or s is None:
-                continue
-            speeds.append((x / s, tail))
-            rows.append([tail, f"{x:.2f}", f"{s:.2f}", f"{x / s:.2f}", "yes" if x / s >= DW_BAR else "**no**"])
-        label = "depthwise, repeated calls" if family == "f32_dwconv2d_3x3" else "depthwise, after its producer"
-        print(f"{label} (us; bar {DW_BAR}x XNNPACK's speed):\n")
-        print(table(["shape", "XNNPACK", "sn2", "speed", "bar"], rows) + "\n")
-        verdicts.append(verdict(label, speeds, DW_BAR))
-
-    rows, speeds = [], []
-    for shape, kinds in network_accesses().items():
-        tail = "hw:%d/k:%d/n:%d" % shape
-        x = med.get(f"f32_pwconv/xnnpack/{tail}")
-        per = {kind: med.get(f"f32_pwconv/sn2_chosen_avx512f/{kind}/{tail}") for kind in sorted(kinds)}
-        if x is None or None in per.values():
-            continue
-        speed = min(x / t for t in per.values())
-        speeds.append((speed, tail))
-        rows.append([tail, " + ".join(sorted(kinds)), f"{x:.2f}",
-                     ", ".join(f"{k} {t:.2f}" for k, t in per.items()), f"{speed:.2f}",
-                     "yes" if speed >= PW_BAR else "**no**"])
-    print(f"pointwise, in the network's access (us; bar {PW_BAR}x XNNPACK's speed, the lowest of the accesses):\n")
-    print(table(["shape", "access", "XNNPACK", "sn2", "speed", "bar"], rows) + "\n")
-    verdicts.append(verdict("pointwise", speeds, PW_BAR))
-    print("\n".join("- " + v for v in verdicts))
+    paths = a.sources
+    if not paths:
+        paths = [a.json] if a.runs == 1 else [a.json.replace(".json", f"-{i + 1}.json") for i in range(a.runs)]
+        for path in paths:
+            run_bench(a.bench, a.repetitions, a.min_time, path)
+    loaded = [load(path) for path in paths]
+    for path, (_, med, _, _) in zip(paths, loaded):
+        if not any(k.startswith("f32_dwconv2d_3x3/sn2_16c_avx512f/") for k in med):
+            sys.exit("no AVX-512 depthwise results in %s (a CPU or build without AVX-512?)" % path)
+    for ctx, _, flops, reps in loaded:
+        print(f"{ctx.get('sn2_cpu_name', ctx.get('host_name', '?'))}, {ctx.get('date', '?')}; "
+              f"{min(reps.values())}-{max(reps.values())} repetitions per benchmark; medians; "
+              f"FMA peak loop {flops.get('peak/fma_avx512f', 0) / 1e9:.0f} GFLOP/s in the same run")
+    print()
+    results = [evaluate(med) for _, med, _, _ in loaded]
+    if len(results) == 1:
+        print_one(results[0])
+    else:
+        print_several(results)
 
 
 if __name__ == "__main__":
