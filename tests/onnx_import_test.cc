@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <memory>
 #include <random>
@@ -358,32 +359,38 @@ TEST(OnnxImport, RankFiveValueIntoAFeatureMap) {
 }
 
 // A small network with the ops and attributes ShuffleNet exports use: conv (pads, group),
-// ReLU, max pool, concat, global pool, flatten, matmul + add, softmax.
-ModelBuilder SmallNet() {
+// ReLU, max pool, concat, global pool, flatten, matmul + add, softmax. Every dim and attribute
+// value passes through `tweak` (the structural fuzz test below changes some).
+using Tweak = std::function<int64_t(int64_t)>;
+ModelBuilder SmallNet(const Tweak& tweak = [](int64_t v) { return v; }) {
+  auto t = [&](std::vector<int64_t> v) {
+    for (int64_t& x : v) x = tweak(x);
+    return v;
+  };
   ModelBuilder m;
-  m.Input("x", {1, 4, 8, 8});
+  m.Input("x", t({1, 4, 8, 8}));
   m.Output("y");
   std::vector<float> w(4 * 2 * 9), b(4), fc(8 * 5), fc_b(5);
   for (size_t i = 0; i < w.size(); i++) w[i] = 0.05f * float(int(i % 7) - 3);
   for (size_t i = 0; i < fc.size(); i++) fc[i] = 0.1f * float(int(i % 5) - 2);
-  m.Initializer("w", {4, 2, 3, 3}, w);
-  m.Initializer("b", {4}, b, /*raw=*/true);
-  m.Initializer("fc", {8, 5}, fc, /*raw=*/true);
-  m.Initializer("fc_b", {5}, fc_b);
+  m.Initializer("w", t({4, 2, 3, 3}), w);
+  m.Initializer("b", t({4}), b, /*raw=*/true);
+  m.Initializer("fc", t({8, 5}), fc, /*raw=*/true);
+  m.Initializer("fc_b", t({5}), fc_b);
   Onnx__NodeProto* conv = m.Node("Conv", {"x", "w", "b"}, {"c"}, "conv");
-  m.IntsAttr(conv, "pads", {1, 1, 1, 1});
-  m.IntAttr(conv, "group", 2);
+  m.IntsAttr(conv, "pads", t({1, 1, 1, 1}));
+  m.IntAttr(conv, "group", tweak(2));
   m.Node("Relu", {"c"}, {"r"}, "relu");
   Onnx__NodeProto* pool = m.Node("MaxPool", {"r"}, {"p"}, "pool");
-  m.IntsAttr(pool, "kernel_shape", {3, 3});
-  m.IntsAttr(pool, "strides", {2, 2});
-  m.IntsAttr(pool, "pads", {1, 1, 1, 1});
-  m.IntAttr(m.Node("Concat", {"p", "p"}, {"cat"}, "concat"), "axis", 1);
+  m.IntsAttr(pool, "kernel_shape", t({3, 3}));
+  m.IntsAttr(pool, "strides", t({2, 2}));
+  m.IntsAttr(pool, "pads", t({1, 1, 1, 1}));
+  m.IntAttr(m.Node("Concat", {"p", "p"}, {"cat"}, "concat"), "axis", tweak(1));
   m.Node("GlobalAveragePool", {"cat"}, {"g"}, "gap");
-  m.IntAttr(m.Node("Flatten", {"g"}, {"f"}, "flatten"), "axis", 1);
+  m.IntAttr(m.Node("Flatten", {"g"}, {"f"}, "flatten"), "axis", tweak(1));
   m.Node("MatMul", {"f", "fc"}, {"mm"}, "matmul");
   m.Node("Add", {"mm", "fc_b"}, {"logits"}, "bias");
-  m.IntAttr(m.Node("Softmax", {"logits"}, {"y"}, "softmax"), "axis", 1);
+  m.IntAttr(m.Node("Softmax", {"logits"}, {"y"}, "softmax"), "axis", tweak(1));
   return m;
 }
 
@@ -398,10 +405,39 @@ TEST(OnnxImport, SmallNetLoadsAndRuns) {
   EXPECT_NEAR(sum, 1.0f, 1e-5f);
 }
 
-// Bytes of a valid model changed at random (deterministic seeds): every load either fails with
-// a status and a message, or gives a model whose session creates and runs or refuses with a
-// status. Anything else (a crash, an abort, a sanitizer finding in make test's sanitizer
-// build, a leak under valgrind) fails the test.
+// What a model that may be broken must do: fail to load with a status and a message, or
+// compile and run, or have its session refuse with a status and a message. Counts the loads.
+void ExpectCleanOutcome(const std::string& bytes, int round, size_t* loaded, size_t* refused) {
+  sn2_model_t model = nullptr;
+  if (Load(bytes, &model) != sn2_status_success) {
+    ++*refused;
+    EXPECT_EQ(model, nullptr);
+    EXPECT_STRNE(sn2_last_error(), "") << "round " << round;
+    return;
+  }
+  ++*loaded;
+  ModelPtr owner(model);
+  uint32_t dims[SN2_MAX_DIMS], rank = 0, out_dims[SN2_MAX_DIMS], out_rank = 0;
+  ASSERT_EQ(sn2_model_get_input_shape(model, dims, &rank), sn2_status_success);
+  ASSERT_EQ(sn2_model_get_output_shape(model, out_dims, &out_rank), sn2_status_success);
+  size_t in_count = 1, out_count = 1;
+  for (uint32_t d = 0; d < rank; d++) in_count *= dims[d];
+  for (uint32_t d = 0; d < out_rank; d++) out_count *= out_dims[d];
+  if (in_count > (1u << 20) || out_count > (1u << 20)) return;  // a size change: not this test's
+  sn2_session_t session = nullptr;
+  if (sn2_session_create(model, 1, &session) != sn2_status_success) {
+    EXPECT_STRNE(sn2_last_error(), "") << "round " << round;
+    return;
+  }
+  SessionPtr session_owner(session);
+  std::vector<float> x(in_count, 0.5f), y(out_count);
+  EXPECT_EQ(sn2_session_run(session, x.data(), x.size(), y.data(), y.size(), 0), sn2_status_success)
+      << "round " << round << ": " << sn2_last_error();
+}
+
+// Bytes of a valid model changed at random (deterministic seeds). Anything but a clean outcome
+// (a crash, an abort, a sanitizer finding in make test's sanitizer build, a leak under
+// valgrind) fails the test.
 TEST(OnnxImport, MutatedModelsFailCleanly) {
   const std::string good = SmallNet().Bytes();
   std::mt19937 rng(2026);
@@ -418,35 +454,27 @@ TEST(OnnxImport, MutatedModelsFailCleanly) {
       }
       if (bytes.empty()) bytes = "x";
     }
-    sn2_model_t model = nullptr;
-    const sn2_status status = Load(bytes, &model);
-    if (status != sn2_status_success) {
-      refused++;
-      EXPECT_EQ(model, nullptr);
-      EXPECT_STRNE(sn2_last_error(), "") << "round " << round;
-      continue;
-    }
-    loaded++;
-    ModelPtr owner(model);
-    uint32_t dims[SN2_MAX_DIMS], rank = 0, out_dims[SN2_MAX_DIMS], out_rank = 0;
-    ASSERT_EQ(sn2_model_get_input_shape(model, dims, &rank), sn2_status_success);
-    ASSERT_EQ(sn2_model_get_output_shape(model, out_dims, &out_rank), sn2_status_success);
-    size_t in_count = 1, out_count = 1;
-    for (uint32_t d = 0; d < rank; d++) in_count *= dims[d];
-    for (uint32_t d = 0; d < out_rank; d++) out_count *= out_dims[d];
-    if (in_count > (1u << 20) || out_count > (1u << 20)) continue;  // a size change: not this test's
-    sn2_session_t session = nullptr;
-    if (sn2_session_create(model, 1, &session) != sn2_status_success) {
-      EXPECT_STRNE(sn2_last_error(), "") << "round " << round;
-      continue;
-    }
-    SessionPtr session_owner(session);
-    std::vector<float> x(in_count, 0.5f), y(out_count);
-    const sn2_status run = sn2_session_run(session, x.data(), x.size(), y.data(), y.size(), 0);
-    EXPECT_EQ(run, sn2_status_success) << "round " << round << ": " << sn2_last_error();
+    ExpectCleanOutcome(bytes, round, &loaded, &refused);
+    if (HasFatalFailure()) return;
   }
   // Both outcomes occur: the mutations reach past the parser.
   EXPECT_GT(loaded, 100u);
+  EXPECT_GT(refused, 100u);
+}
+
+// The same network with dims and attribute values changed at random to values a parser lets
+// through (zero, negative, huge, off by one): the importer's and the planner's checks, not the
+// protobuf parser's.
+TEST(OnnxImport, MutatedDimsAndAttributesFailCleanly) {
+  const int64_t odd[] = {-(INT64_C(1) << 40), -2, -1, 0, 1, 2, 3, 5, 8, 64, INT64_C(1) << 20, INT64_C(1) << 31};
+  std::mt19937 rng(2027);
+  size_t loaded = 0, refused = 0;
+  for (int round = 0; round < 1000; round++) {
+    const Tweak tweak = [&](int64_t v) { return rng() % 8 == 0 ? odd[rng() % (sizeof odd / sizeof odd[0])] : v; };
+    ExpectCleanOutcome(SmallNet(tweak).Bytes(), round, &loaded, &refused);
+    if (HasFatalFailure()) return;
+  }
+  EXPECT_GT(loaded, 20u);
   EXPECT_GT(refused, 100u);
 }
 
