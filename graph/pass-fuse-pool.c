@@ -48,7 +48,7 @@ enum sn2_status sn2_pass_fuse_max_pool(struct sn2_graph* graph, sn2_fuse_max_poo
     const struct sn2_node* pool = &graph->nodes[n];
     if (pool->type != sn2_op_max_pool) continue;
     struct sn2_node* conv = conv_before(graph, rw.consumers, pool);
-    if (!conv || (accept && !accept(graph, conv, pool))) continue;
+    if (!conv || (accept && !accept(graph, rw.consumers, conv, pool))) continue;
     conv->params.conv2d.max_pooled = true;
     conv->params.conv2d.max_pool = pool->params.pool;
     absorb(graph, conv, pool);

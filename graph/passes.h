@@ -48,9 +48,9 @@ enum sn2_status sn2_pass_avg_pool_as_depthwise(struct sn2_graph* graph);
 // global_average: one op whose output is the pool's.
 enum sn2_status sn2_pass_fuse_global_average(struct sn2_graph* graph);
 // A MaxPool whose input only it reads, made by a conv that `accept` takes (NULL: any), becomes
-// that conv's max_pool.
-typedef bool (*sn2_fuse_max_pool_filter)(const struct sn2_graph* graph, const struct sn2_node* conv,
-                                         const struct sn2_node* pool);
+// that conv's max_pool. `consumers`: the readers of each value (sn2_count_consumers).
+typedef bool (*sn2_fuse_max_pool_filter)(const struct sn2_graph* graph, const uint32_t* consumers,
+                                         const struct sn2_node* conv, const struct sn2_node* pool);
 enum sn2_status sn2_pass_fuse_max_pool(struct sn2_graph* graph, sn2_fuse_max_pool_filter accept);
 
 // All of the above but the pool fusions, in order.

@@ -51,10 +51,10 @@ struct sn2_conv2d_params {
   float* bias;     // [output_channels] or NULL, owned
   bool averaging;  // an average pool run as a depthwise conv: reported as AveragePool, 0 MACs
   // A 1x1 conv (stride 1, no padding, groups 1) followed by a global average pool, as one op
-  // (graph/pass-fuse-global-average.c): its output is [N, C, 1, 1], each channel's mean over
+  // (graph/pass-fuse-pool.c): its output is [N, C, 1, 1], each channel's mean over
   // the conv's pixels after the clamp.
   bool global_average;
-  // A max pool fused after the conv (graph/pass-fuse-max-pool.c): the output is the pool's,
+  // A max pool fused after the conv (graph/pass-fuse-pool.c): the output is the pool's,
   // `max_pool` applied to the conv's clamped output map.
   bool max_pooled;
   struct sn2_pool_params max_pool;

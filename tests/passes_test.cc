@@ -416,16 +416,18 @@ TEST(PassFuseGlobalAverage, ThePlanFusesOnlyWhereItsKernelServes) {
 
 // The stem of ShuffleNet V2 in small: [n, h, w, 3] -> 3x3 stride-`stride` conv (padding 1) to
 // `channels` (ReLU) -> 3x3 stride-2 max pool with padding `pool_pad`; `also_read`: the conv's
-// output has a second reader.
+// output has a second reader; `image_also_read`: so has the image (a 3x3 stride-4 conv beside
+// the stem, added to the pool's output: sizes where that matches, e.g. 16x16 at stride 2).
 sn2_graph* StemThenMaxPool(sn2_shape input, uint32_t channels, uint32_t stride, uint32_t pool_pad,
-                           bool also_read = false) {
+                           bool also_read = false, bool image_also_read = false) {
   sn2_builder b;
-  uint32_t x;
-  EXPECT_EQ(sn2_builder_init(&b, 11, input, &x), sn2_status_success);
-  x = sn2_build_conv(&b, "conv1", x, channels, 3, stride, 1, 1, true);
+  uint32_t image;
+  EXPECT_EQ(sn2_builder_init(&b, 11, input, &image), sn2_status_success);
+  uint32_t x = sn2_build_conv(&b, "conv1", image, channels, 3, stride, 1, 1, true);
   b.graph->nodes[b.graph->node_count - 1].params.conv2d.output_min = 0.0f;  // the stem's ReLU, fused
   uint32_t y = sn2_build_max_pool(&b, "maxpool", x, 3, 2, pool_pad);
   if (also_read) y = sn2_build_add(&b, "add", sn2_build_max_pool(&b, "pool2", x, 3, 2, pool_pad), y);
+  if (image_also_read) y = sn2_build_add(&b, "add", sn2_build_conv(&b, "side", image, channels, 3, 4, 1, 1, false), y);
   sn2_graph* g = nullptr;
   EXPECT_EQ(sn2_builder_finish(&b, y, &g), sn2_status_success) << sn2_last_error();
   return g;
@@ -481,13 +483,17 @@ TEST(PassFuseMaxPool, ThePlanFusesTheStemWhereItsKernelsServe) {
     sn2_shape input;
     uint32_t channels, stride, pool_pad;
     bool fused;  // on the AVX-512 path
+    bool image_also_read;
   };
   const Case cases[] = {
-      {{1, 224, 224, 3}, 24, 2, 1, true}, {{2, 23, 31, 3}, 17, 2, 1, true}, {{1, 9, 9, 3}, 24, 2, 0, true},
-      {{3, 8, 10, 2}, 8, 2, 1, true},     {{1, 6, 6, 3}, 24, 2, 0, true},   {{1, 12, 12, 3}, 24, 1, 1, false},
+      {{1, 224, 224, 3}, 24, 2, 1, true, false}, {{2, 23, 31, 3}, 17, 2, 1, true, false},
+      {{1, 9, 9, 3}, 24, 2, 0, true, false},     {{3, 8, 10, 2}, 8, 2, 1, true, false},
+      {{1, 6, 6, 3}, 24, 2, 0, true, false},     {{1, 12, 12, 3}, 24, 1, 1, false, false},
+      // The image read by another op too: the stem is not its one reader, nothing fuses.
+      {{1, 16, 16, 3}, 24, 2, 1, false, true},
   };
   for (const Case& k : cases) {
-    const auto make = [&] { return StemThenMaxPool(k.input, k.channels, k.stride, k.pool_pad); };
+    const auto make = [&] { return StemThenMaxPool(k.input, k.channels, k.stride, k.pool_pad, false, k.image_also_read); };
     const auto input = PatternInput(size_t(k.input.n) * k.input.h * k.input.w * k.input.c, 7);
     sn2_options reference_options{};
     reference_options.flags = SN2_FLAG_REFERENCE;

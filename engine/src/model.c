@@ -10,6 +10,7 @@
 #include "graph/memory-plan.h"
 #include "graph/onnx-import.h"
 #include "graph/passes.h"
+#include "graph/rewrite.h"
 #include "kernels/config/conv-chw2hwc-config.h"
 #include "kernels/config/dwconv2d-config.h"
 #include "kernels/config/hardware-config.h"
@@ -141,12 +142,12 @@ static bool prefer_sn2_chw2hwc(const struct sn2_model* model, uint32_t n) {
          sn2_conv_chw2hwc_supports(&node->params.conv2d) && model->views.read_offset[n] == UINT32_MAX;
 }
 
-
 // The stem and the max pool after it as one op on the AVX-512 plan, where both have sn2's
 // kernels: the conv reads the graph input (its only reader), directly or through the transpose
 // of a channels-last model, and the pool's windows fit the pool kernel. Measured in
 // docs/performance.md.
-static bool stem_pool_fusable(const struct sn2_graph* graph, const struct sn2_node* conv, const struct sn2_node* pool) {
+static bool stem_pool_fusable(const struct sn2_graph* graph, const uint32_t* consumers, const struct sn2_node* conv,
+                              const struct sn2_node* pool) {
   const struct sn2_conv2d_params* c = &conv->params.conv2d;
   const struct sn2_value* map = &graph->values[pool->inputs[0]];
   const struct sn2_value* out = &graph->values[pool->outputs[0]];
@@ -158,14 +159,10 @@ static bool stem_pool_fusable(const struct sn2_graph* graph, const struct sn2_no
     if (graph->values[image].rank != 4 || memcmp(t->params.transpose.perm, to_nchw, sizeof to_nchw) != 0) return false;
     image = t->inputs[0];
   }
-  uint32_t readers = 0;
-  for (uint32_t n = 0; n < graph->node_count; n++) {
-    for (uint32_t i = 0; i < graph->nodes[n].input_count; i++) {
-      readers += graph->nodes[n].inputs[i] == graph->input || graph->nodes[n].inputs[i] == conv->inputs[0];
-    }
-  }
-  const uint32_t expected_readers = image == conv->inputs[0] ? 1 : 2;  // the transpose reads the input
-  return image == graph->input && readers == expected_readers && graph->values[conv->inputs[0]].rank == 4 &&
+  // The image and, through a transpose, its transposed form have one reader each.
+  const bool one_reader = sn2_has_single_consumer(consumers, graph, image) &&
+                          sn2_has_single_consumer(consumers, graph, conv->inputs[0]);
+  return image == graph->input && one_reader && graph->values[conv->inputs[0]].rank == 4 &&
          sn2_conv_chw2hwc_supports(c) &&
          sn2_maxpool2d_supports(&pool->params.pool, map->dims[2], map->dims[3], out->dims[2], out->dims[3]);
 }
