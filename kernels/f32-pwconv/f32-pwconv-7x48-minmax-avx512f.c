@@ -25,14 +25,14 @@ void sn2_f32_pwconv_minmax_ukernel_7x48__avx512f(
   __m512 a30 = a00, a31 = a01, a32 = a02, a40 = a00, a41 = a01, a42 = a02;
   __m512 a50 = a00, a51 = a01, a52 = a02, a60 = a00, a61 = a01, a62 = a02;
   w += 48;
-  // A loop without prefetches for layers with nothing to prefetch: a dead prefetch (NULL) still
-  // takes a load slot every step (docs/performance.md: k = 24 layers).
-  const char* line = (const char*)prefetch;
+  // A prefetch never faults, so the NULL case costs nothing but a dead line request.
+  const char* line = prefetch ? (const char*)prefetch : (const char*)packed;
+  const size_t line_step = prefetch ? 64 : 0;
   // One input channel; two per loop iteration, so that the loop's own instructions compete less
   // with the FMAs (x1.5: 0.98x the time of one per iteration, docs/performance.md).
-#define SN2_STEP(V, P)                                                                    \
+#define SN2_STEP(V)                                                                       \
   do {                                                                                    \
-    if (P) _mm_prefetch(line, _MM_HINT_T1);                                               \
+    _mm_prefetch(line, _MM_HINT_T1);                                                      \
     const uint32_t s = input_slots[q];                                                    \
     const __m512 w0 = _mm512_loadu_ps(w);                                                 \
     const __m512 w1 = V > 1 ? _mm512_loadu_ps(w + 16) : w0;                               \
@@ -58,37 +58,25 @@ void sn2_f32_pwconv_minmax_ukernel_7x48__avx512f(
     x = _mm512_set1_ps(i6[s]);                                                            \
     a60 = _mm512_fmadd_ps(x, w0, a60), a61 = V > 1 ? _mm512_fmadd_ps(x, w1, a61) : a61,   \
     a62 = V > 2 ? _mm512_fmadd_ps(x, w2, a62) : a62;                                      \
-    q++, w += 48, line += P ? 64 : 0;                                                     \
+    q++, w += 48, line += line_step;                                                      \
   } while (0)
-#define SN2_LOOP(V, P)                                                                    \
+#define SN2_LOOP(V)                                                                       \
   do {                                                                                    \
     for (; q + 2 <= k;) {                                                                 \
-      SN2_STEP(V, P);                                                                     \
-      SN2_STEP(V, P);                                                                     \
+      SN2_STEP(V);                                                                        \
+      SN2_STEP(V);                                                                        \
     }                                                                                     \
-    if (q < k) SN2_STEP(V, P);                                                            \
+    if (q < k) SN2_STEP(V);                                                               \
   } while (0)
   size_t q = 0;
   // Only the vectors holding channels of this block: a layer's last block, where its width is
   // not a multiple of 48, computes 16 or 32 lanes instead of 48.
   if (n > 32) {
-    if (line) {
-      SN2_LOOP(3, 1);
-    } else {
-      SN2_LOOP(3, 0);
-    }
+    SN2_LOOP(3);
   } else if (n > 16) {
-    if (line) {
-      SN2_LOOP(2, 1);
-    } else {
-      SN2_LOOP(2, 0);
-    }
+    SN2_LOOP(2);
   } else {
-    if (line) {
-      SN2_LOOP(1, 1);
-    } else {
-      SN2_LOOP(1, 0);
-    }
+    SN2_LOOP(1);
   }
 #undef SN2_LOOP
 #undef SN2_STEP
