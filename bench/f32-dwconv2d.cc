@@ -253,6 +253,7 @@ void XnnpackFootprint(benchmark::State& state) { XnnpackStrided(state, true); }
 BENCHMARK(Xnnpack)->Name("f32_dwconv2d_3x3/xnnpack")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(Sn2, avx512f, sn2_isa_avx512f)->Name("f32_dwconv2d_3x3/sn2_16c_avx512f")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(Sn2, avx2, sn2_isa_avx2)->Name("f32_dwconv2d_3x3/sn2_8c_avx2")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Sn2, scalar, sn2_isa_scalar)->Name("f32_dwconv2d_3x3/sn2_4c_scalar")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
 
 // A fixed count of calls: the untimed input rewrite (and flush) would otherwise repeat until the
 // timed calls alone add up to the minimum time, minutes on the 7x7 maps.

@@ -96,7 +96,7 @@ TEST(Api, ForceIsaEnvironmentVariable) {
   ModelPtr owner(model);
   sn2_op_info op{};
   ASSERT_EQ(sn2_model_get_op_info(model, 0, &op), sn2_status_success);
-  EXPECT_STREQ(op.kernel, "ref:conv2d");
+  EXPECT_STREQ(op.kernel, "sn2:f32_conv2d_taps_4x4__scalar");  // the scalar path's stem
   unsetenv("SN2_FORCE_ISA");
 }
 

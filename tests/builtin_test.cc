@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <string>
 
 #include "engine/src/engine.h"
@@ -234,17 +235,29 @@ TEST(BuiltinRun, InputReadInPlaceAcrossRunsAndLayouts) {
   EXPECT_EQ(nhwc, nhwc_copy);
 }
 
-TEST(BuiltinRun, ScalarIsaRunsReferenceKernelsOnly) {
+// The scalar path: portable C only, no XNNPACK. sn2's scalar kernels take the depthwise 3x3 and
+// 1x1 convs (V2's on channel views too; V1's grouped 1x1 convs go to the reference).
+TEST(BuiltinRun, ScalarIsaRunsPortableKernelsOnly) {
   sn2_options scalar{};
   scalar.isa = sn2_isa_scalar;
-  ModelPtr model = MakeBuiltin("shufflenet_v1_g8", scalar);
-  sn2_plan_stats stats{};
-  ASSERT_EQ(sn2_model_get_stats(model.get(), &stats), sn2_status_success);
-  for (uint32_t i = 0; i < stats.op_count; i++) {
-    sn2_op_info op{};
-    ASSERT_EQ(sn2_model_get_op_info(model.get(), i, &op), sn2_status_success);
-    EXPECT_TRUE(std::strncmp(op.kernel, "ref:", 4) == 0 || std::strcmp(op.kernel, "view") == 0)
-        << op.name << " runs " << op.kernel;
+  for (const char* name : {"shufflenet_v2_x0_5", "shufflenet_v1_g8"}) {
+    ModelPtr model = MakeBuiltin(name, scalar);
+    sn2_plan_stats stats{};
+    ASSERT_EQ(sn2_model_get_stats(model.get(), &stats), sn2_status_success);
+    std::map<std::string, int> kernels;
+    for (uint32_t i = 0; i < stats.op_count; i++) {
+      sn2_op_info op{};
+      ASSERT_EQ(sn2_model_get_op_info(model.get(), i, &op), sn2_status_success);
+      const std::string kernel = op.kernel;
+      kernels[kernel]++;
+      const bool scalar_kernel = kernel.size() > 8 && kernel.compare(kernel.size() - 8, 8, "__scalar") == 0;
+      EXPECT_TRUE(kernel.rfind("ref:", 0) == 0 || kernel == "view" || scalar_kernel)
+          << name << ": " << op.name << " runs " << kernel;
+    }
+    EXPECT_GT(kernels["sn2:f32_dwconv2d_3x3_4c__scalar"], 0) << name;
+    if (std::string(name) == "shufflenet_v2_x0_5") {
+      EXPECT_EQ(kernels["sn2:f32_pwconv_4x4__scalar"], 36) << name;  // every 1x1 conv, views included
+    }
   }
 }
 

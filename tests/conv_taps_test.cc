@@ -4,7 +4,7 @@
 // (kernels/f32-conv-chw2hwc). Windows that cross the padding on every side, images with no
 // interior at all, strides, odd sizes, batches, fused ReLU, 1 vs 2 threads bit for bit, the
 // input read in the caller's N, C, H, W layout. Runs where the plan picks them (the AVX-512
-// path); the micro-kernels are tested on their own in f32_pwconv_test and
+// path, and the scalar path on any CPU); the micro-kernels are tested on their own in f32_pwconv_test and
 // f32_conv_chw2hwc_test.
 #include <gtest/gtest.h>
 
@@ -34,9 +34,10 @@ sn2_graph* MakeConv(const ConvCase& t) {
   return g;
 }
 
-ModelPtr Compile(const ConvCase& t, uint32_t flags) {
+ModelPtr Compile(const ConvCase& t, uint32_t flags, sn2_isa isa = sn2_isa_auto) {
   sn2_options options{};
   options.flags = flags;
+  options.isa = isa;
   sn2_model_t model = nullptr;
   EXPECT_EQ(sn2_model_create_from_graph(MakeConv(t), &options, &model), sn2_status_success)
       << sn2_last_error();
@@ -67,6 +68,23 @@ TEST_P(ConvTaps, MatchesReference) {
   if (t.relu) {
     for (float v : one) ASSERT_GE(v, 0.0f);
   }
+}
+
+// The scalar path runs every dense conv on the taps driver over its 4x4 kernel, on any CPU.
+TEST_P(ConvTaps, ScalarPathMatchesReference) {
+  const ConvCase t = GetParam();
+  ModelPtr model = Compile(t, 0, sn2_isa_scalar);
+  ModelPtr reference = Compile(t, SN2_FLAG_REFERENCE);
+  ASSERT_TRUE(model && reference);
+  sn2_op_info op{};
+  ASSERT_EQ(sn2_model_get_op_info(model.get(), 0, &op), sn2_status_success);
+  ASSERT_STREQ(op.kernel, "sn2:f32_conv2d_taps_4x4__scalar");
+  EXPECT_TRUE(model->planar_input);
+  const auto input = PatternInput(size_t(t.n) * t.c * t.h * t.w, t.h * 31 + t.c);
+  const auto expected = RunModel(reference.get(), input);
+  const auto one = RunModel(model.get(), input, 1);
+  EXPECT_LE(RelativeMaxError(one, expected), 1e-5);
+  EXPECT_EQ(one, RunModel(model.get(), input, 2));
 }
 
 INSTANTIATE_TEST_SUITE_P(

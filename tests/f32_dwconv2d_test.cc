@@ -158,7 +158,8 @@ TEST_P(DwconvUkernel, ThreadChunksOfAnyRowCount) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Isa, DwconvUkernel, ::testing::Values(sn2_isa_avx2, sn2_isa_avx512f, sn2_isa_neon),
+INSTANTIATE_TEST_SUITE_P(Isa, DwconvUkernel,
+                         ::testing::Values(sn2_isa_scalar, sn2_isa_avx2, sn2_isa_avx512f, sn2_isa_neon),
                          [](const ::testing::TestParamInfo<sn2_isa>& info) {
                            return std::string(sn2_isa_name(info.param));
                          });

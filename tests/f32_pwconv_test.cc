@@ -113,8 +113,8 @@ void Check(const sn2_pwconv_config* config, const Shape& shape) {
 
 bool Available(sn2_isa isa) {
   const sn2_hardware_config* hw = sn2_get_hardware_config();
-  return (isa == sn2_isa_avx2 && hw->avx2_fma) || (isa == sn2_isa_avx512f && hw->avx512f) ||
-         (isa == sn2_isa_neon && hw->neon);
+  return isa == sn2_isa_scalar || (isa == sn2_isa_avx2 && hw->avx2_fma) ||
+         (isa == sn2_isa_avx512f && hw->avx512f) || (isa == sn2_isa_neon && hw->neon);
 }
 
 class PwconvUkernel : public ::testing::TestWithParam<sn2_isa> {};
@@ -235,10 +235,21 @@ TEST(PwconvChoice, CheapestBlocksForTheWidth) {
   EXPECT_EQ(nr(116), 48u);   // 3 + 3 + 2 vectors, not 2 + 2 + 2 + 2
   EXPECT_EQ(nr(352), 48u);   // seven blocks of 3 and one of 1, not eleven of 2
   EXPECT_EQ(nr(1024), 48u);
-  EXPECT_EQ(sn2_choose_pwconv_config(sn2_isa_scalar, 58), nullptr);
 }
 
-INSTANTIATE_TEST_SUITE_P(Isa, PwconvUkernel, ::testing::Values(sn2_isa_avx2, sn2_isa_avx512f, sn2_isa_neon),
+// The scalar path's kernel is in every build, whatever the CPU: one tile, for any width.
+TEST(PwconvChoice, EveryBuildHasTheScalarKernel) {
+  for (size_t n : {1, 4, 24, 58, 1024}) {
+    const sn2_pwconv_config* c = sn2_choose_pwconv_config(sn2_isa_scalar, n);
+    ASSERT_NE(c, nullptr) << n;
+    EXPECT_EQ(c->isa, sn2_isa_scalar);
+    EXPECT_EQ(c->nr, 4u);
+    EXPECT_STREQ(c->name, "sn2:f32_pwconv_4x4__scalar");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Isa, PwconvUkernel,
+                         ::testing::Values(sn2_isa_scalar, sn2_isa_avx2, sn2_isa_avx512f, sn2_isa_neon),
                          [](const ::testing::TestParamInfo<sn2_isa>& info) {
                            return std::string(sn2_isa_name(info.param));
                          });

@@ -129,22 +129,16 @@ static void run(const struct sn2_op_context* c, void* state, pthreadpool_t pool)
   sn2_f32_dwconv2d_run(s->config, &s->problem, pool);
 }
 
-#if SN2_ARCH_X86
 static const struct sn2_dwconv2d_config configs[] = {
+#if SN2_ARCH_X86
     {sn2_f32_dwconv2d_3x3_minmax_ukernel_16c__avx512f, 16, sn2_isa_avx512f, "sn2:f32_dwconv2d_3x3_16c__avx512f", true},
     {sn2_f32_dwconv2d_3x3_minmax_ukernel_8c__avx2, 8, sn2_isa_avx2, "sn2:f32_dwconv2d_3x3_8c__avx2", false},
-};
 #elif SN2_ARCH_ARM64
-static const struct sn2_dwconv2d_config configs[] = {
     {sn2_f32_dwconv2d_3x3_minmax_ukernel_4c__neon, 4, sn2_isa_neon, "sn2:f32_dwconv2d_3x3_4c__neon", false},
+#endif
+    {sn2_f32_dwconv2d_3x3_minmax_ukernel_4c__scalar, 4, sn2_isa_scalar, "sn2:f32_dwconv2d_3x3_4c__scalar", false},
 };
-#endif
-#if SN2_ARCH_X86 || SN2_ARCH_ARM64
 #define CONFIG_COUNT (sizeof configs / sizeof configs[0])
-#else
-static const struct sn2_dwconv2d_config* const configs = NULL;
-#define CONFIG_COUNT 0
-#endif
 
 bool sn2_dwconv2d_supports(const struct sn2_conv2d_params* p) {
   return p->kernel_h == 3 && p->kernel_w == 3 && p->groups == p->input_channels &&

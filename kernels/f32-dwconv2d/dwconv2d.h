@@ -42,6 +42,8 @@ void sn2_f32_dwconv2d_3x3_minmax_ukernel_16c__avx512f(const struct sn2_dwconv2d_
                                                       size_t first_block, size_t blocks, size_t row, size_t rows);
 void sn2_f32_dwconv2d_3x3_minmax_ukernel_8c__avx2(const struct sn2_dwconv2d_problem* p,
                                                   size_t first_block, size_t blocks, size_t row, size_t rows);
+void sn2_f32_dwconv2d_3x3_minmax_ukernel_4c__scalar(const struct sn2_dwconv2d_problem* p,
+                                                    size_t first_block, size_t blocks, size_t row, size_t rows);
 void sn2_f32_dwconv2d_3x3_minmax_ukernel_4c__neon(const struct sn2_dwconv2d_problem* p,
                                                   size_t first_block, size_t blocks, size_t row, size_t rows);
 

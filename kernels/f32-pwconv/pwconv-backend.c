@@ -245,23 +245,21 @@ static void run_global_average(const struct sn2_op_context* c, void* state, pthr
 
 // The kernels this build has, the default first per ISA; the backends are built from these
 // rows once, named by them (C cannot initialise one table from the other at file scope).
-#if SN2_ARCH_X86
 static const struct sn2_pwconv_config configs[] = {
+#if SN2_ARCH_X86
     {sn2_f32_pwconv_minmax_ukernel_7x32__avx512f, 7, 32, sn2_isa_avx512f, "sn2:f32_pwconv_7x32__avx512f",
      "sn2:f32_conv2d_taps_7x32__avx512f", "sn2:f32_pwconv_global_average_7x32__avx512f"},
     {sn2_f32_pwconv_minmax_ukernel_7x48__avx512f, 7, 48, sn2_isa_avx512f, "sn2:f32_pwconv_7x48__avx512f",
      "sn2:f32_conv2d_taps_7x48__avx512f", "sn2:f32_pwconv_global_average_7x48__avx512f"},
     {sn2_f32_pwconv_minmax_ukernel_4x16__avx2, 4, 16, sn2_isa_avx2, "sn2:f32_pwconv_4x16__avx2",
      "sn2:f32_conv2d_taps_4x16__avx2", "sn2:f32_pwconv_global_average_4x16__avx2"},
-};
 #elif SN2_ARCH_ARM64
-static const struct sn2_pwconv_config configs[] = {
     {sn2_f32_pwconv_minmax_ukernel_4x16__neon, 4, 16, sn2_isa_neon, "sn2:f32_pwconv_4x16__neon",
      "sn2:f32_conv2d_taps_4x16__neon", "sn2:f32_pwconv_global_average_4x16__neon"},
-};
 #endif
-#if SN2_ARCH_X86 || SN2_ARCH_ARM64
-#define HAVE_CONFIGS 1
+    {sn2_f32_pwconv_minmax_ukernel_4x4__scalar, 4, 4, sn2_isa_scalar, "sn2:f32_pwconv_4x4__scalar",
+     "sn2:f32_conv2d_taps_4x4__scalar", "sn2:f32_pwconv_global_average_4x4__scalar"},
+};
 #define CONFIG_COUNT (sizeof configs / sizeof configs[0])
 static struct sn2_op_backend backends[CONFIG_COUNT], taps_backends[CONFIG_COUNT],
     global_average_backends[CONFIG_COUNT];
@@ -275,11 +273,6 @@ static void init_backends(void) {
                                                          run_global_average, destroy, &configs[i], false};
   }
 }
-#else
-#define HAVE_CONFIGS 0
-static const struct sn2_pwconv_config* const configs = NULL;
-#define CONFIG_COUNT 0
-#endif
 
 const struct sn2_pwconv_config* sn2_get_pwconv_configs(size_t* count) {
   *count = CONFIG_COUNT;
@@ -326,7 +319,6 @@ const struct sn2_pwconv_config* sn2_choose_pwconv_config(enum sn2_isa isa, size_
   return i < CONFIG_COUNT ? &configs[i] : NULL;
 }
 
-#if HAVE_CONFIGS
 // `table`'s row for the kernel chosen for n output channels.
 static const struct sn2_op_backend* backend_for(const struct sn2_op_backend* table, enum sn2_isa isa, size_t n) {
   const size_t i = choose(isa, n);
@@ -334,15 +326,6 @@ static const struct sn2_op_backend* backend_for(const struct sn2_op_backend* tab
   pthread_once(&backends_once, init_backends);
   return &table[i];
 }
-#else
-static const struct sn2_op_backend* backend_for(const void* table, enum sn2_isa isa, size_t n) {
-  (void)table, (void)isa, (void)n;
-  return NULL;
-}
-static const void* const backends = NULL;
-static const void* const taps_backends = NULL;
-static const void* const global_average_backends = NULL;
-#endif
 
 const struct sn2_op_backend* sn2_pwconv_backend(enum sn2_isa isa, size_t output_channels) {
   return backend_for(backends, isa, output_channels);

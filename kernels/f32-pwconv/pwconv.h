@@ -71,7 +71,8 @@ const void* sn2_f32_pwconv_prefetch_share(const char* plan, size_t share_bytes, 
   X(sn2_f32_pwconv_minmax_ukernel_7x32__avx512f, 7, 32, sn2_isa_avx512f) \
   X(sn2_f32_pwconv_minmax_ukernel_7x48__avx512f, 7, 48, sn2_isa_avx512f) \
   X(sn2_f32_pwconv_minmax_ukernel_4x16__avx2, 4, 16, sn2_isa_avx2)       \
-  X(sn2_f32_pwconv_minmax_ukernel_4x16__neon, 4, 16, sn2_isa_neon)
+  X(sn2_f32_pwconv_minmax_ukernel_4x16__neon, 4, 16, sn2_isa_neon)       \
+  X(sn2_f32_pwconv_minmax_ukernel_4x4__scalar, 4, 4, sn2_isa_scalar)
 
 #define SN2_DECLARE_PWCONV(fn, mr, nr, isa)                                                  \
   void fn(size_t rows, size_t k, size_t n, const float* const* input_rows,                 \
