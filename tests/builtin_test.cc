@@ -236,7 +236,7 @@ TEST(BuiltinRun, InputReadInPlaceAcrossRunsAndLayouts) {
 }
 
 // The scalar path: portable C only, no XNNPACK. sn2's scalar kernels take the depthwise 3x3 and
-// 1x1 convs (V2's on channel views too; V1's grouped 1x1 convs go to the reference).
+// 1x1 convs (V2's on channel views too, V1's grouped ones group by group) and the stem.
 TEST(BuiltinRun, ScalarIsaRunsPortableKernelsOnly) {
   sn2_options scalar{};
   scalar.isa = sn2_isa_scalar;
@@ -255,9 +255,15 @@ TEST(BuiltinRun, ScalarIsaRunsPortableKernelsOnly) {
           << name << ": " << op.name << " runs " << kernel;
     }
     EXPECT_GT(kernels["sn2:f32_dwconv2d_3x3_4c__scalar"], 0) << name;
-    if (std::string(name) == "shufflenet_v2_x0_5") {
-      EXPECT_EQ(kernels["sn2:f32_pwconv_4x4__scalar"], 36) << name;  // every 1x1 conv, views included
-    }
+    EXPECT_EQ(kernels["sn2:f32_conv2d_taps_4x4__scalar"], 1) << name;
+    // Every 1x1 conv: V2's 36, views included; V1's 32, all grouped (g = 8) but the first.
+    EXPECT_EQ(kernels["sn2:f32_pwconv_4x4__scalar"], std::string(name) == "shufflenet_v2_x0_5" ? 36 : 32) << name;
+    // And the same numbers as the oracle (the graph as built, on the reference kernels).
+    sn2_options oracle{};
+    oracle.flags = SN2_FLAG_REFERENCE | SN2_FLAG_NO_GRAPH_PASSES;
+    ModelPtr reference = MakeBuiltin(name, oracle);
+    const auto input = PatternInput(3 * 224 * 224, 11);
+    EXPECT_LE(RelativeMaxError(RunModel(model.get(), input), RunModel(reference.get(), input)), 1e-4) << name;
   }
 }
 

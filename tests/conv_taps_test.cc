@@ -1,4 +1,5 @@
-// Dense k x k convs from the graph input as the plan runs them, against the reference executor:
+// Dense k x k convs from the graph input as the plan runs them, against the reference executor
+// (and grouped 1x1 convs on the scalar path, which the pointwise backend runs group by group):
 // the driver on the pointwise micro-kernels (kernels/f32-pwconv/conv-taps-backend.c) and, for
 // the stem's geometry (3x3, stride 2, padding 1, up to 4 -> 24 channels), the stem kernel
 // (kernels/f32-conv-chw2hwc). Windows that cross the padding on every side, images with no
@@ -21,13 +22,14 @@ namespace {
 struct ConvCase {
   uint32_t n, c, h, w, out_channels, kernel, stride, pad;
   bool relu;
+  uint32_t groups = 1;
 };
 
 sn2_graph* MakeConv(const ConvCase& t) {
   sn2_builder b;
   uint32_t x;
   EXPECT_EQ(sn2_builder_init(&b, 7, {t.n, t.h, t.w, t.c}, &x), sn2_status_success);
-  x = sn2_build_conv(&b, "conv", x, t.out_channels, t.kernel, t.stride, t.pad, 1, true);
+  x = sn2_build_conv(&b, "conv", x, t.out_channels, t.kernel, t.stride, t.pad, t.groups, true);
   if (t.relu) x = sn2_build_relu(&b, "relu", x);
   sn2_graph* g = nullptr;
   EXPECT_EQ(sn2_builder_finish(&b, x, &g), sn2_status_success) << sn2_last_error();
@@ -44,19 +46,15 @@ ModelPtr Compile(const ConvCase& t, uint32_t flags, sn2_isa isa = sn2_isa_auto) 
   return ModelPtr(model);
 }
 
-class ConvTaps : public ::testing::TestWithParam<ConvCase> {};
-
-TEST_P(ConvTaps, MatchesReference) {
-  if (!sn2_get_hardware_config()->avx512f) GTEST_SKIP() << "the plan picks the taps driver on AVX-512 only";
-  const ConvCase t = GetParam();
-  ModelPtr model = Compile(t, 0);
+// Compiles t on `isa`, checks that the plan runs it on a kernel named `kernel...` reading the
+// caller's N, C, H, W planes, and compares with the reference executor, 1 and 2 threads bit for bit.
+void CheckAgainstReference(const ConvCase& t, sn2_isa isa, const std::string& kernel) {
+  ModelPtr model = Compile(t, 0, isa);
   ModelPtr reference = Compile(t, SN2_FLAG_REFERENCE);
   ASSERT_TRUE(model && reference);
   sn2_op_info op{};
   ASSERT_EQ(sn2_model_get_op_info(model.get(), 0, &op), sn2_status_success);
-  const bool stem = t.kernel == 3 && t.stride == 2 && t.pad == 1 && t.c <= 4 && t.out_channels <= 24;
-  ASSERT_EQ(std::string(op.kernel).rfind(stem ? "sn2:f32_conv_chw2hwc_3x3s2p1_" : "sn2:f32_conv2d_taps_7x", 0), 0u)
-      << op.kernel;
+  ASSERT_EQ(std::string(op.kernel).rfind(kernel, 0), 0u) << op.kernel;
   // Its only reader reads channel planes: the input stays in the caller's N, C, H, W layout.
   EXPECT_TRUE(model->planar_input);
   EXPECT_FALSE(reference->planar_input);
@@ -70,21 +68,38 @@ TEST_P(ConvTaps, MatchesReference) {
   }
 }
 
+class ConvTaps : public ::testing::TestWithParam<ConvCase> {};
+
+TEST_P(ConvTaps, MatchesReference) {
+  if (!sn2_get_hardware_config()->avx512f) GTEST_SKIP() << "the plan picks the taps driver on AVX-512 only";
+  const ConvCase t = GetParam();
+  const bool stem = t.kernel == 3 && t.stride == 2 && t.pad == 1 && t.c <= 4 && t.out_channels <= 24;
+  CheckAgainstReference(t, sn2_isa_auto, stem ? "sn2:f32_conv_chw2hwc_3x3s2p1_" : "sn2:f32_conv2d_taps_7x");
+}
+
 // The scalar path runs every dense conv on the taps driver over its 4x4 kernel, on any CPU.
 TEST_P(ConvTaps, ScalarPathMatchesReference) {
-  const ConvCase t = GetParam();
-  ModelPtr model = Compile(t, 0, sn2_isa_scalar);
-  ModelPtr reference = Compile(t, SN2_FLAG_REFERENCE);
-  ASSERT_TRUE(model && reference);
-  sn2_op_info op{};
-  ASSERT_EQ(sn2_model_get_op_info(model.get(), 0, &op), sn2_status_success);
-  ASSERT_STREQ(op.kernel, "sn2:f32_conv2d_taps_4x4__scalar");
-  EXPECT_TRUE(model->planar_input);
-  const auto input = PatternInput(size_t(t.n) * t.c * t.h * t.w, t.h * 31 + t.c);
-  const auto expected = RunModel(reference.get(), input);
-  const auto one = RunModel(model.get(), input, 1);
-  EXPECT_LE(RelativeMaxError(one, expected), 1e-5);
-  EXPECT_EQ(one, RunModel(model.get(), input, 2));
+  CheckAgainstReference(GetParam(), sn2_isa_scalar, "sn2:f32_conv2d_taps_4x4__scalar");
+}
+
+// Grouped 1x1 convs (ShuffleNet V1's, the G2 experiment's) on the scalar path: one problem per
+// group in the pointwise backend, each group's slice of the input channels and of the output's.
+TEST(GroupedPointwise, ScalarPathMatchesReference) {
+  for (const ConvCase& t : {ConvCase{1, 12, 9, 7, 18, 1, 1, 0, true, 3},     // 4 -> 6 channels per group
+                            ConvCase{2, 24, 5, 6, 40, 1, 1, 0, false, 8},    // batch 2, 3 -> 5 per group
+                            ConvCase{1, 240, 14, 14, 240, 1, 1, 0, true, 3}}) {  // V1 g=3's stage 3
+    ModelPtr model = Compile(t, 0, sn2_isa_scalar);
+    ModelPtr reference = Compile(t, SN2_FLAG_REFERENCE);
+    ASSERT_TRUE(model && reference);
+    sn2_op_info op{};
+    ASSERT_EQ(sn2_model_get_op_info(model.get(), 0, &op), sn2_status_success);
+    ASSERT_STREQ(op.kernel, "sn2:f32_pwconv_4x4__scalar");
+    const auto input = PatternInput(size_t(t.n) * t.c * t.h * t.w, t.c);
+    const auto expected = RunModel(reference.get(), input);
+    const auto one = RunModel(model.get(), input, 1);
+    EXPECT_LE(RelativeMaxError(one, expected), 1e-5) << t.groups << " groups";
+    EXPECT_EQ(one, RunModel(model.get(), input, 2));
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(

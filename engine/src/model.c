@@ -185,15 +185,20 @@ static enum sn2_status fuse_pools(struct sn2_model* model) {
 }
 
 // The scalar path has no XNNPACK (a portable build's path, and what `--isa scalar` tests): sn2's
-// scalar kernels run the depthwise 3x3 convs, every 1x1 conv (views included) and the dense
-// k x k ones (the stem, on the taps driver); the reference kernels the rest.
+// scalar kernels run the depthwise 3x3 convs, every 1x1 conv (views included; grouped ones,
+// ShuffleNet V1's and the G2 experiment's, a problem per group) and the dense k x k ones (the
+// stem, on the taps driver); the reference kernels the rest.
 static const struct sn2_op_backend* choose_scalar_backend(const struct sn2_model* model, uint32_t n) {
   const struct sn2_node* node = &model->graph->nodes[n];
   const struct sn2_conv2d_params* c = &node->params.conv2d;
   if (node->type != sn2_op_conv2d || c->global_average || c->max_pooled) return sn2_reference_backend(node->type);
   const struct sn2_op_backend* backend = NULL;
+  struct sn2_conv2d_params ungrouped = *c;
+  ungrouped.groups = 1;
   if (plain_access(model, n) && sn2_dwconv2d_supports(c)) backend = sn2_dwconv2d_backend(model->isa);
-  if (!backend && sn2_conv_is_pointwise(c)) backend = sn2_pwconv_backend(model->isa, c->output_channels);
+  if (!backend && !c->averaging && sn2_conv_is_pointwise(&ungrouped)) {
+    backend = sn2_pwconv_backend(model->isa, c->output_channels / c->groups);
+  }
   if (!backend && c->groups == 1 && !c->averaging) backend = sn2_conv_taps_backend(model->isa, c->output_channels);
   return backend ? backend : sn2_reference_backend(node->type);
 }

@@ -19,8 +19,9 @@ struct pwconv_state {
   uint32_t* identity_slots;
   struct sn2_pwconv_run* runs;
   uint32_t* block_first;
-  struct sn2_pwconv_problem problem;
-  size_t images;  // a fused global average: problem.pixels per image
+  struct sn2_pwconv_problem* problems;  // one per group of a grouped conv
+  size_t groups;
+  size_t images;  // a fused global average: problems[0].pixels per image
 };
 
 struct pwconv_task {
@@ -184,10 +185,13 @@ static void destroy(void* state) {
   free(s->identity_slots);
   free(s->runs);
   free(s->block_first);
+  free(s->problems);
   free(s);
 }
 
-// Packed weights start on a cache line: a 64-byte vector load never straddles two.
+// A grouped 1x1 conv is one problem per group: its slice of the input's slot table, its panel
+// of packed weights, the runs of its output channels. Each group's packed weights start on a
+// cache line: a 64-byte vector load never straddles two.
 static enum sn2_status create(const struct sn2_op_context* c, pthreadpool_t pool, void** state_out) {
   (void)pool;
   const struct sn2_conv2d_params* p = &c->node->params.conv2d;
@@ -198,35 +202,50 @@ static enum sn2_status create(const struct sn2_op_context* c, pthreadpool_t pool
     return sn2_error(sn2_status_unsupported_parameter, "node %s: %s has tiles wider than its scratch",
                      c->node->name, config->global_average_name);
   }
+  const size_t groups = p->groups;
+  if (groups == 0 || p->input_channels % groups || p->output_channels % groups || (p->global_average && groups != 1)) {
+    return sn2_error(sn2_status_unsupported_parameter, "node %s: %s cannot run %u groups of %u -> %u channels",
+                     c->node->name, config->name, p->groups, p->input_channels, p->output_channels);
+  }
   struct pwconv_state* s = calloc(1, sizeof *s);
   if (!s) return sn2_error(sn2_status_out_of_memory, "node %s: out of memory", c->node->name);
   s->config = config;
-  const size_t k = p->input_channels, n = p->output_channels;
-  s->packed = aligned_alloc(64, ((sn2_f32_pwconv_packed_size(k, n, s->config->nr) * sizeof(float)) + 63) / 64 * 64);
-  if (!in->channel_slots) s->identity_slots = malloc(k * sizeof(uint32_t));
-  const size_t blocks = (n + s->config->nr - 1) / s->config->nr;
-  s->runs = malloc(n * sizeof *s->runs);
-  s->block_first = malloc((blocks + 1) * sizeof *s->block_first);
-  if (!s->packed || (!in->channel_slots && !s->identity_slots) || !s->runs || !s->block_first) {
+  s->groups = groups;
+  const size_t k = p->input_channels / groups, n = p->output_channels / groups, nr = config->nr;
+  const size_t panel = (sn2_f32_pwconv_packed_size(k, n, nr) + 15) / 16 * 16;  // floats, whole lines
+  const size_t blocks = (n + nr - 1) / nr;
+  const size_t identity = p->input_channels > p->output_channels ? p->input_channels : p->output_channels;
+  s->packed = aligned_alloc(64, groups * panel * sizeof(float));
+  if (!in->channel_slots || !out->channel_slots) s->identity_slots = malloc(identity * sizeof(uint32_t));
+  s->runs = malloc(groups * n * sizeof *s->runs);
+  s->block_first = malloc(groups * (blocks + 1) * sizeof *s->block_first);
+  s->problems = calloc(groups, sizeof *s->problems);
+  if (!s->packed || ((!in->channel_slots || !out->channel_slots) && !s->identity_slots) || !s->runs ||
+      !s->block_first || !s->problems) {
     destroy(s);
     return sn2_error(sn2_status_out_of_memory, "node %s: out of memory", c->node->name);
   }
-  for (size_t q = 0; !in->channel_slots && q < k; q++) s->identity_slots[q] = (uint32_t)q;
-  sn2_f32_pwconv_pack(k, n, s->config->nr, p->weights, p->bias, s->packed);
-  sn2_f32_pwconv_make_runs(n, s->config->nr, out->channel_slots, s->runs, s->block_first);
+  for (size_t q = 0; s->identity_slots && q < identity; q++) s->identity_slots[q] = (uint32_t)q;
+  const uint32_t* in_slots = in->channel_slots ? in->channel_slots : s->identity_slots;
+  const uint32_t* out_slots = out->channel_slots ? out->channel_slots : s->identity_slots;
   // A fused global average runs the conv over each image's pixels; its output has one.
   s->images = p->global_average ? in->shape.n : 1;
-  s->problem = (struct sn2_pwconv_problem){
-      .pixels = p->global_average ? (size_t)in->shape.h * in->shape.w
-                                  : (size_t)out->shape.n * out->shape.h * out->shape.w,
-      .k = k, .n = n,
-      .input = in->data, .input_stride = in->pixel_stride,
-      .input_slots = in->channel_slots ? in->channel_slots : s->identity_slots,
-      .packed = s->packed,
-      .output = out->data, .output_stride = out->pixel_stride,
-      .runs = s->runs, .block_first = s->block_first,
-      .params = {p->output_min, p->output_max},
-  };
+  for (size_t g = 0; g < groups; g++) {
+    float* packed = s->packed + g * panel;
+    sn2_f32_pwconv_pack(k, n, nr, p->weights + g * n * k, p->bias ? p->bias + g * n : NULL, packed);
+    sn2_f32_pwconv_make_runs(n, nr, out_slots + g * n, s->runs + g * n, s->block_first + g * (blocks + 1));
+    s->problems[g] = (struct sn2_pwconv_problem){
+        .pixels = p->global_average ? (size_t)in->shape.h * in->shape.w
+                                    : (size_t)out->shape.n * out->shape.h * out->shape.w,
+        .k = k, .n = n,
+        .input = in->data, .input_stride = in->pixel_stride,
+        .input_slots = in_slots + g * k,
+        .packed = packed,
+        .output = out->data, .output_stride = out->pixel_stride,
+        .runs = s->runs + g * n, .block_first = s->block_first + g * (blocks + 1),
+        .params = {p->output_min, p->output_max},
+    };
+  }
   *state_out = s;
   return sn2_status_success;
 }
@@ -234,13 +253,13 @@ static enum sn2_status create(const struct sn2_op_context* c, pthreadpool_t pool
 static void run(const struct sn2_op_context* c, void* state, pthreadpool_t pool) {
   (void)c;
   const struct pwconv_state* s = state;
-  sn2_f32_pwconv_run(s->config, &s->problem, pool);
+  for (size_t g = 0; g < s->groups; g++) sn2_f32_pwconv_run(s->config, &s->problems[g], pool);
 }
 
 static void run_global_average(const struct sn2_op_context* c, void* state, pthreadpool_t pool) {
   (void)c;
   const struct pwconv_state* s = state;
-  sn2_f32_pwconv_global_average_run(s->config, &s->problem, s->images, pool);
+  sn2_f32_pwconv_global_average_run(s->config, &s->problems[0], s->images, pool);
 }
 
 // The kernels this build has, the default first per ISA; the backends are built from these
