@@ -82,23 +82,30 @@ TEST_P(ConvTaps, ScalarPathMatchesReference) {
   CheckAgainstReference(GetParam(), sn2_isa_scalar, "sn2:f32_conv2d_taps_4x4__scalar");
 }
 
-// Grouped 1x1 convs (ShuffleNet V1's, the G2 experiment's) on the scalar path: one problem per
-// group in the pointwise backend, each group's slice of the input channels and of the output's.
-TEST(GroupedPointwise, ScalarPathMatchesReference) {
-  for (const ConvCase& t : {ConvCase{1, 12, 9, 7, 18, 1, 1, 0, true, 3},     // 4 -> 6 channels per group
-                            ConvCase{2, 24, 5, 6, 40, 1, 1, 0, false, 8},    // batch 2, 3 -> 5 per group
-                            ConvCase{1, 240, 14, 14, 240, 1, 1, 0, true, 3}}) {  // V1 g=3's stage 3
-    ModelPtr model = Compile(t, 0, sn2_isa_scalar);
-    ModelPtr reference = Compile(t, SN2_FLAG_REFERENCE);
-    ASSERT_TRUE(model && reference);
-    sn2_op_info op{};
-    ASSERT_EQ(sn2_model_get_op_info(model.get(), 0, &op), sn2_status_success);
-    ASSERT_STREQ(op.kernel, "sn2:f32_pwconv_4x4__scalar");
-    const auto input = PatternInput(size_t(t.n) * t.c * t.h * t.w, t.c);
-    const auto expected = RunModel(reference.get(), input);
-    const auto one = RunModel(model.get(), input, 1);
-    EXPECT_LE(RelativeMaxError(one, expected), 1e-5) << t.groups << " groups";
-    EXPECT_EQ(one, RunModel(model.get(), input, 2));
+// Grouped 1x1 convs (ShuffleNet V1's, the G2 experiment's) in the pointwise backend, one problem
+// per group (its slices of the input's and the output's channels), on the scalar path and, where
+// the CPU has it, the AVX-512 path; groups of fewer than 8 output channels go elsewhere.
+TEST(GroupedPointwise, MatchesReference) {
+  std::vector<std::pair<sn2_isa, std::string>> paths = {{sn2_isa_scalar, "sn2:f32_pwconv_4x4__scalar"}};
+  if (sn2_get_hardware_config()->avx512f) paths.push_back({sn2_isa_avx512f, "sn2:f32_pwconv_7x"});
+  for (const auto& [isa, kernel] : paths) {
+    for (const ConvCase& t : {ConvCase{1, 12, 9, 7, 30, 1, 1, 0, true, 3},      // 4 -> 10 channels per group
+                              ConvCase{2, 24, 5, 6, 64, 1, 1, 0, false, 8},     // batch 2, 3 -> 8 per group
+                              ConvCase{1, 240, 14, 14, 240, 1, 1, 0, true, 3},  // V1 g=3's stage 3
+                              ConvCase{1, 16, 5, 5, 16, 1, 1, 0, false, 16}}) { // 1 channel per group
+      ModelPtr model = Compile(t, 0, isa);
+      ModelPtr reference = Compile(t, SN2_FLAG_REFERENCE);
+      ASSERT_TRUE(model && reference);
+      sn2_op_info op{};
+      ASSERT_EQ(sn2_model_get_op_info(model.get(), 0, &op), sn2_status_success);
+      const bool served = t.out_channels / t.groups >= 8;
+      EXPECT_EQ(std::string(op.kernel).rfind(kernel, 0) == 0, served) << op.kernel;
+      const auto input = PatternInput(size_t(t.n) * t.c * t.h * t.w, t.c);
+      const auto expected = RunModel(reference.get(), input);
+      const auto one = RunModel(model.get(), input, 1);
+      EXPECT_LE(RelativeMaxError(one, expected), 1e-5) << op.kernel << ", " << t.groups << " groups";
+      EXPECT_EQ(one, RunModel(model.get(), input, 2));
+    }
   }
 }
 

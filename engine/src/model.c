@@ -91,11 +91,28 @@ static bool prefer_sn2_maxpool(const struct sn2_model* model, uint32_t n) {
                                                  out->dims[2], out->dims[3]);
 }
 
+// A 1x1 conv the pointwise backend runs: ungrouped, or grouped (ShuffleNet V1's, the G2
+// experiment's) with at least 8 output channels per group. The backend runs a grouped conv
+// group by group, a parallel region each: a depthwise 1x1 conv would pay it once per channel.
+static bool pointwise_backend_serves(const struct sn2_conv2d_params* c) {
+  struct sn2_conv2d_params ungrouped = *c;
+  ungrouped.groups = 1;
+  return !c->averaging && !c->global_average && !c->max_pooled && sn2_conv_is_pointwise(&ungrouped) &&
+         c->groups > 0 && c->input_channels % c->groups == 0 && c->output_channels % c->groups == 0 &&
+         (c->groups == 1 || c->output_channels / c->groups >= 8);
+}
+
+static const struct sn2_op_backend* pointwise_backend(const struct sn2_model* model, const struct sn2_node* node) {
+  const struct sn2_conv2d_params* c = &node->params.conv2d;
+  return pointwise_backend_serves(c) ? sn2_pwconv_backend(model->isa, c->output_channels / c->groups) : NULL;
+}
+
 // Where sn2's pointwise kernels beat XNNPACK's convolution on contiguous tensors too: on the
-// AVX-512 path, every ShuffleNet shape (bench/f32-pwconv.cc, docs/performance.md). Elsewhere
-// XNNPACK serves plain 1x1 convs.
+// AVX-512 path, every ShuffleNet shape (bench/f32-pwconv.cc, docs/performance.md), and V1's
+// grouped 1x1 convs (whole networks 0.91-1.00x the time with them on XNNPACK,
+// docs/performance.md). Elsewhere XNNPACK serves plain 1x1 convs.
 static bool prefer_sn2_pointwise(const struct sn2_model* model, const struct sn2_node* node) {
-  return model->isa == sn2_isa_avx512f && sn2_conv_is_pointwise(&node->params.conv2d);
+  return model->isa == sn2_isa_avx512f && pointwise_backend_serves(&node->params.conv2d);
 }
 
 // Dense k x k convs (groups 1) on the taps driver over the same kernels, on the AVX-512 path:
@@ -193,12 +210,8 @@ static const struct sn2_op_backend* choose_scalar_backend(const struct sn2_model
   const struct sn2_conv2d_params* c = &node->params.conv2d;
   if (node->type != sn2_op_conv2d || c->global_average || c->max_pooled) return sn2_reference_backend(node->type);
   const struct sn2_op_backend* backend = NULL;
-  struct sn2_conv2d_params ungrouped = *c;
-  ungrouped.groups = 1;
   if (plain_access(model, n) && sn2_dwconv2d_supports(c)) backend = sn2_dwconv2d_backend(model->isa);
-  if (!backend && !c->averaging && sn2_conv_is_pointwise(&ungrouped)) {
-    backend = sn2_pwconv_backend(model->isa, c->output_channels / c->groups);
-  }
+  if (!backend) backend = pointwise_backend(model, node);
   if (!backend && c->groups == 1 && !c->averaging) backend = sn2_conv_taps_backend(model->isa, c->output_channels);
   return backend ? backend : sn2_reference_backend(node->type);
 }
@@ -232,7 +245,7 @@ static const struct sn2_op_backend* choose_backend(const struct sn2_model* model
     if (backend) return backend;
   }
   if (own_kernels && node->type == sn2_op_conv2d && prefer_sn2_pointwise(model, node)) {
-    const struct sn2_op_backend* backend = sn2_pwconv_backend(model->isa, node->params.conv2d.output_channels);
+    const struct sn2_op_backend* backend = pointwise_backend(model, node);
     if (backend) return backend;
   }
   if (own_kernels && plain_access(model, n) && prefer_sn2_chw2hwc(model, n)) {
@@ -246,10 +259,9 @@ static const struct sn2_op_backend* choose_backend(const struct sn2_model* model
   if (plain_access(model, n)) {
     const struct sn2_op_backend* backend = sn2_xnnpack_backend(model->graph, node, dense_access(model, n));
     if (backend) return backend;
-  } else if (own_kernels && node->type == sn2_op_conv2d &&
-             sn2_conv_is_pointwise(&node->params.conv2d)) {
+  } else if (own_kernels && node->type == sn2_op_conv2d) {
     // A 1x1 conv reading or writing a channel view: the gather/scatter kernel of this ISA.
-    const struct sn2_op_backend* backend = sn2_pwconv_backend(model->isa, node->params.conv2d.output_channels);
+    const struct sn2_op_backend* backend = pointwise_backend(model, node);
     if (backend) return backend;
   }
   return sn2_reference_backend(node->type);
