@@ -109,7 +109,7 @@ static const struct sn2_op_backend* pointwise_backend(const struct sn2_model* mo
 
 // Where sn2's pointwise kernels beat XNNPACK's convolution on contiguous tensors too: on the
 // AVX-512 path, every ShuffleNet shape (bench/f32-pwconv.cc, docs/performance.md), and V1's
-// grouped 1x1 convs (whole networks 0.91-1.00x the time with them on XNNPACK,
+// grouped 1x1 convs (V1 networks 0.92-1.00x the time of the plan with them on XNNPACK,
 // docs/performance.md). Elsewhere XNNPACK serves plain 1x1 convs.
 static bool prefer_sn2_pointwise(const struct sn2_model* model, const struct sn2_node* node) {
   return model->isa == sn2_isa_avx512f && pointwise_backend_serves(&node->params.conv2d);
