@@ -61,8 +61,8 @@ SN2_API const char* sn2_last_error(void);
 
 /// Instruction-set paths. sn2_isa_auto picks the best the CPU supports. Forcing a path the CPU
 /// or this build cannot run fails with sn2_status_unsupported_hardware. sn2_isa_scalar runs
-/// portable C only, no XNNPACK: sn2's scalar depthwise 3x3 and 1x1 kernels, and the reference
-/// kernels for every other op.
+/// portable C only, no XNNPACK: sn2's scalar kernels for depthwise 3x3, 1x1 (grouped too) and
+/// dense convs, and the reference kernels for every other op.
 enum sn2_isa {
   sn2_isa_auto = 0,
   sn2_isa_scalar = 1,

@@ -1,8 +1,8 @@
 // 4 pixels x 4 output channels in portable C (no ISA flags): the 1x1 kernel of the scalar path,
 // so that a CPU with none of the SIMD paths (or a forced `--isa scalar`) still reads and writes
-// channel views in place through the slot tables and runs. 16 accumulators fit the sixteen
-// floating-point registers of x86-64 and aarch64; a block of 4 channels wastes at most 3 on
-// ShuffleNet's widths (all even).
+// channel views in place through the slot tables and runs. A 4x4 tile keeps its 16 sums in
+// registers on x86-64 and aarch64 (as four vectors where the compiler packs rows); a block of 4
+// channels wastes at most 2 lanes on ShuffleNet's widths (all even).
 #include "kernels/f32-pwconv/pwconv.h"
 
 enum { MR = 4, NR = 4 };
@@ -11,7 +11,7 @@ void sn2_f32_pwconv_minmax_ukernel_4x4__scalar(
     size_t rows, size_t k, size_t n, const float* const* input_rows, const uint32_t* input_slots,
     const float* packed, float* const* output_rows, const struct sn2_pwconv_run* runs,
     size_t run_count, const void* prefetch, const struct sn2_f32_minmax_params* params) {
-  (void)n;  // the runs cover the block's n channels
+  (void)n;         // the runs cover the block's n channels
   (void)rows;      // tail rows repeat the last pixel: they recompute and rewrite its own values
   (void)prefetch;  // the scalar path's layers are compute-bound; nothing to hide
   float acc[MR][NR];
