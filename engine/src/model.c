@@ -92,8 +92,8 @@ static bool prefer_sn2_maxpool(const struct sn2_model* model, uint32_t n) {
 }
 
 // A 1x1 conv the pointwise backend runs: ungrouped, or grouped (ShuffleNet V1's, the G2
-// experiment's) with at least 8 output channels per group. The backend runs a grouped conv
-// group by group, a parallel region each: a depthwise 1x1 conv would pay it once per channel.
+// experiment's) with at least 8 output channels per group. Each group is its own problem with
+// blocks of the tile's width: a depthwise 1x1 conv would compute one lane of 16 per vector.
 static bool pointwise_backend_serves(const struct sn2_conv2d_params* c) {
   struct sn2_conv2d_params ungrouped = *c;
   ungrouped.groups = 1;

@@ -46,6 +46,10 @@ struct sn2_pwconv_problem {
 };
 void sn2_f32_pwconv_run(const struct sn2_pwconv_config* config,
                         const struct sn2_pwconv_problem* problem, void* threadpool);
+// A grouped conv: `groups` problems that differ only in their slot tables, packed weights and
+// runs, in one pass over the thread pool (each thread the same pixels in every group).
+void sn2_f32_pwconv_run_groups(const struct sn2_pwconv_config* config, const struct sn2_pwconv_problem* problems,
+                               size_t groups, void* threadpool);
 
 // A pointwise conv followed by a global average pool (`problem->pixels` per image, `images`
 // of them; output image i's n channels at problem->output + i * output_stride, through the

@@ -26,7 +26,8 @@ struct pwconv_state {
 
 struct pwconv_task {
   const struct sn2_pwconv_config* config;
-  const struct sn2_pwconv_problem* p;
+  const struct sn2_pwconv_problem* problems;  // `groups` problems of one geometry
+  size_t groups;
   size_t blocks, tiles;
   size_t blocks_per_chunk, tiles_per_chunk, tile_chunks;
   bool tiles_outer;
@@ -34,8 +35,8 @@ struct pwconv_task {
 
 // One block of NR output channels for one tile of MR pixels; `prefetch`: this tile's share of
 // the next block's weights.
-static void run_block_tile(const struct pwconv_task* t, size_t block, size_t tile, const void* prefetch) {
-  const struct sn2_pwconv_problem* p = t->p;
+static void run_block_tile(const struct pwconv_task* t, const struct sn2_pwconv_problem* p, size_t block,
+                           size_t tile, const void* prefetch) {
   const size_t mr = t->config->mr, nr = t->config->nr;
   const size_t first = tile * mr, rows = p->pixels - first < mr ? p->pixels - first : mr;
   const size_t channel = block * nr, count = p->n - channel < nr ? p->n - channel : nr;
@@ -59,9 +60,12 @@ static void run_block_tile(const struct pwconv_task* t, size_t block, size_t til
 // 56x56x122 output, 1.5 MB, came back from L2 or L3 for each), and its input read once.
 enum { TILES_OUTER_MAX_WEIGHT_BYTES = 16384 };
 
-static void run_chunk(void* context, size_t chunk) {
+// Item = chunk * groups + group: a thread's contiguous range of items covers its chunks (pixels,
+// or on small maps channel blocks) in every group, the split a single problem gets.
+static void run_chunk(void* context, size_t item) {
   const struct pwconv_task* t = context;
-  const struct sn2_pwconv_problem* p = t->p;
+  const struct sn2_pwconv_problem* p = &t->problems[item % t->groups];
+  const size_t chunk = item / t->groups;
   const size_t nr = t->config->nr;
   const size_t first_block = chunk / t->tile_chunks * t->blocks_per_chunk;
   const size_t first = chunk % t->tile_chunks * t->tiles_per_chunk;
@@ -69,7 +73,7 @@ static void run_chunk(void* context, size_t chunk) {
   const size_t last = first + t->tiles_per_chunk < t->tiles ? first + t->tiles_per_chunk : t->tiles;
   if (t->tiles_outer) {
     for (size_t tile = first; tile < last; tile++) {
-      for (size_t block = first_block; block < last_block; block++) run_block_tile(t, block, tile, NULL);
+      for (size_t block = first_block; block < last_block; block++) run_block_tile(t, p, block, tile, NULL);
     }
     return;
   }
@@ -77,7 +81,7 @@ static void run_chunk(void* context, size_t chunk) {
     size_t share = 0;
     const char* plan = sn2_f32_pwconv_prefetch_plan(p->packed, p->k, p->n, nr, block, last - first, &share);
     for (size_t tile = first; tile < last; tile++) {
-      run_block_tile(t, block, tile, sn2_f32_pwconv_prefetch_share(plan, share, p->k, nr, tile - first));
+      run_block_tile(t, p, block, tile, sn2_f32_pwconv_prefetch_share(plan, share, p->k, nr, tile - first));
     }
   }
 }
@@ -87,10 +91,13 @@ static void run_chunk(void* context, size_t chunk) {
 // cache lines. Small ones (ShuffleNet's 7x7 stage: 7 tiles, weight-bound) are split by
 // channel blocks, so that each core streams only its share of the weights; the threads
 // then meet on at most one cache line per pixel.
-void sn2_f32_pwconv_run(const struct sn2_pwconv_config* config,
-                        const struct sn2_pwconv_problem* problem, void* threadpool) {
+// The groups of a grouped conv share one parallel region (one wake-up and barrier, not one per
+// group).
+void sn2_f32_pwconv_run_groups(const struct sn2_pwconv_config* config, const struct sn2_pwconv_problem* problems,
+                               size_t groups, void* threadpool) {
+  const struct sn2_pwconv_problem* problem = &problems[0];
   const size_t threads = threadpool ? pthreadpool_get_threads_count((pthreadpool_t)threadpool) : 1;
-  struct pwconv_task task = {config, problem, (problem->n + config->nr - 1) / config->nr,
+  struct pwconv_task task = {config, problems, groups, (problem->n + config->nr - 1) / config->nr,
                              (problem->pixels + config->mr - 1) / config->mr, 0, 0, 0, false};
   task.tiles_outer = sn2_f32_pwconv_packed_size(problem->k, problem->n, config->nr) * sizeof(float) <=
                      TILES_OUTER_MAX_WEIGHT_BYTES;
@@ -100,7 +107,12 @@ void sn2_f32_pwconv_run(const struct sn2_pwconv_config* config,
   task.tiles_per_chunk = by_blocks ? task.tiles : per_chunk;
   task.tile_chunks = (task.tiles + task.tiles_per_chunk - 1) / task.tiles_per_chunk;
   const size_t block_chunks = (task.blocks + task.blocks_per_chunk - 1) / task.blocks_per_chunk;
-  pthreadpool_parallelize_1d((pthreadpool_t)threadpool, run_chunk, &task, block_chunks * task.tile_chunks, 0);
+  pthreadpool_parallelize_1d((pthreadpool_t)threadpool, run_chunk, &task, block_chunks * task.tile_chunks * groups, 0);
+}
+
+void sn2_f32_pwconv_run(const struct sn2_pwconv_config* config, const struct sn2_pwconv_problem* problem,
+                        void* threadpool) {
+  sn2_f32_pwconv_run_groups(config, problem, 1, threadpool);
 }
 
 struct global_average_task {
@@ -253,7 +265,7 @@ static enum sn2_status create(const struct sn2_op_context* c, pthreadpool_t pool
 static void run(const struct sn2_op_context* c, void* state, pthreadpool_t pool) {
   (void)c;
   const struct pwconv_state* s = state;
-  for (size_t g = 0; g < s->groups; g++) sn2_f32_pwconv_run(s->config, &s->problems[g], pool);
+  sn2_f32_pwconv_run_groups(s->config, s->problems, s->groups, pool);
 }
 
 static void run_global_average(const struct sn2_op_context* c, void* state, pthreadpool_t pool) {
