@@ -21,7 +21,7 @@ namespace {
 
 enum sn2_isa ResolvedIsa(enum sn2_isa requested = sn2_isa_auto) {
   enum sn2_isa isa = sn2_isa_scalar;
-  if (sn2_resolve_isa(requested, &isa) != sn2_status_success) isa = sn2_isa_scalar;
+  if (sn2_resolve_isa(requested, &isa, nullptr) != sn2_status_success) isa = sn2_isa_scalar;
   return isa;
 }
 

@@ -45,11 +45,11 @@ void RunNetwork(benchmark::State& state, const std::string& model_name, uint32_t
 // The paths other than the default one that this CPU and build can run.
 std::vector<enum sn2_isa> OtherIsaPaths() {
   enum sn2_isa default_path = sn2_isa_scalar;
-  sn2_resolve_isa(sn2_isa_auto, &default_path);
+  sn2_resolve_isa(sn2_isa_auto, &default_path, nullptr);
   std::vector<enum sn2_isa> paths;
   for (enum sn2_isa isa : {sn2_isa_avx512f, sn2_isa_avx2, sn2_isa_neon, sn2_isa_scalar}) {
     enum sn2_isa resolved = sn2_isa_scalar;
-    if (isa != default_path && sn2_resolve_isa(isa, &resolved) == sn2_status_success) paths.push_back(isa);
+    if (isa != default_path && sn2_resolve_isa(isa, &resolved, nullptr) == sn2_status_success) paths.push_back(isa);
   }
   return paths;
 }

@@ -235,6 +235,28 @@ TEST(BuiltinRun, InputReadInPlaceAcrossRunsAndLayouts) {
   EXPECT_EQ(nhwc, nhwc_copy);
 }
 
+// XNNPACK serves ops on every path but a scalar one that was asked for (options or
+// SN2_FORCE_ISA): auto on a CPU with no SIMD path keeps it (not reachable on this CPU: the
+// resolution is checked here, the plan on such a CPU is not).
+TEST(BuiltinRun, XnnpackOnEveryPathButTheScalarPathAskedFor) {
+  sn2_options scalar{};
+  scalar.isa = sn2_isa_scalar;
+  EXPECT_FALSE(MakeBuiltin("shufflenet_v2_x0_5", scalar)->xnnpack);
+  EXPECT_TRUE(MakeBuiltin("shufflenet_v2_x0_5")->xnnpack);
+  setenv("SN2_FORCE_ISA", "scalar", 1);
+  EXPECT_FALSE(MakeBuiltin("shufflenet_v2_x0_5")->xnnpack);
+  sn2_isa isa = sn2_isa_auto;
+  bool forced = false;
+  ASSERT_EQ(sn2_resolve_isa(sn2_isa_auto, &isa, &forced), sn2_status_success);
+  EXPECT_TRUE(forced);
+  EXPECT_EQ(isa, sn2_isa_scalar);
+  unsetenv("SN2_FORCE_ISA");
+  ASSERT_EQ(sn2_resolve_isa(sn2_isa_auto, &isa, &forced), sn2_status_success);
+  EXPECT_FALSE(forced);
+  ASSERT_EQ(sn2_resolve_isa(sn2_isa_scalar, &isa, &forced), sn2_status_success);
+  EXPECT_TRUE(forced);
+}
+
 // The scalar path: portable C only, no XNNPACK. sn2's scalar kernels take the depthwise 3x3 and
 // 1x1 convs (V2's on channel views too, V1's grouped ones group by group) and the stem.
 TEST(BuiltinRun, ScalarIsaRunsPortableKernelsOnly) {

@@ -59,10 +59,12 @@ SN2_API const char* sn2_status_string(enum sn2_status status);
 /// on this thread.
 SN2_API const char* sn2_last_error(void);
 
-/// Instruction-set paths. sn2_isa_auto picks the best the CPU supports. Forcing a path the CPU
-/// or this build cannot run fails with sn2_status_unsupported_hardware. sn2_isa_scalar runs
-/// portable C only, no XNNPACK: sn2's scalar kernels for depthwise 3x3, 1x1 (grouped too) and
-/// dense convs, and the reference kernels for every other op.
+/// Instruction-set paths. sn2_isa_auto picks the best the CPU supports; on a CPU with none of
+/// the SIMD paths that is XNNPACK's operators (its own SSE kernels) with sn2's scalar kernels
+/// where a 1x1 conv reads or writes a channel view. Forcing a path the CPU or this build cannot
+/// run fails with sn2_status_unsupported_hardware. sn2_isa_scalar asked for (or
+/// SN2_FORCE_ISA=scalar) runs portable C only, no XNNPACK: sn2's scalar kernels for depthwise
+/// 3x3, 1x1 (grouped too) and dense convs, and the reference kernels for every other op.
 enum sn2_isa {
   sn2_isa_auto = 0,
   sn2_isa_scalar = 1,

@@ -22,6 +22,10 @@ struct sn2_model {
   struct sn2_graph* graph;  // owned
   struct sn2_options options;
   enum sn2_isa isa;  // resolved
+  // XNNPACK's operators may serve ops: everywhere but on a scalar path that was asked for (the
+  // portable path, C only). Auto on a CPU with none of sn2's SIMD paths keeps XNNPACK (its SSE
+  // kernels) and sn2's scalar kernels where a 1x1 conv reads or writes a channel view.
+  bool xnnpack;
   struct sn2_plan_op* ops;
   uint32_t op_count;
   size_t* value_offsets;  // bytes into the arena, per graph value (of its root's buffer)

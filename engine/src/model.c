@@ -201,8 +201,8 @@ static enum sn2_status fuse_pools(struct sn2_model* model) {
   return status;
 }
 
-// The scalar path has no XNNPACK (a portable build's path, and what `--isa scalar` tests): sn2's
-// scalar kernels run the depthwise 3x3 convs, every 1x1 conv (views included; grouped ones,
+// A scalar path that was asked for (`--isa scalar`, SN2_FORCE_ISA=scalar: the portable path, and
+// what the tests run it as) has no XNNPACK: sn2's scalar kernels run the depthwise 3x3 convs, every 1x1 conv (views included; grouped ones,
 // ShuffleNet V1's and the G2 experiment's, a problem per group) and the dense k x k ones (the
 // stem, on the taps driver); the reference kernels the rest.
 static const struct sn2_op_backend* choose_scalar_backend(const struct sn2_model* model, uint32_t n) {
@@ -221,7 +221,7 @@ static const struct sn2_op_backend* choose_backend(const struct sn2_model* model
   if (model->views.is_view[n]) return sn2_view_backend();
   if (model->options.flags & SN2_FLAG_REFERENCE) return sn2_reference_backend(node->type);
   const bool own_kernels = !(model->options.flags & SN2_FLAG_XNNPACK_ONLY);
-  if (model->isa == sn2_isa_scalar) return own_kernels ? choose_scalar_backend(model, n) : sn2_reference_backend(node->type);
+  if (!model->xnnpack) return own_kernels ? choose_scalar_backend(model, n) : sn2_reference_backend(node->type);
   if (node->type == sn2_op_conv2d && node->params.conv2d.global_average) {
     // Reads and writes channel views through its slot tables, like the pointwise kernels.
     const struct sn2_op_backend* backend =
@@ -350,14 +350,16 @@ enum sn2_status sn2_model_create_from_graph(struct sn2_graph* graph,
                        model->options.flags & ~known_flags);
     goto error;
   }
-  status = sn2_resolve_isa(model->options.isa, &model->isa);
+  bool forced = false;
+  status = sn2_resolve_isa(model->options.isa, &model->isa, &forced);
   if (status != sn2_status_success) goto error;
+  model->xnnpack = !(model->isa == sn2_isa_scalar && forced);
   if (!(model->options.flags & SN2_FLAG_NO_GRAPH_PASSES)) {
     status = sn2_optimize_graph(model->graph);
     if (status == sn2_status_success) status = fuse_pools(model);
     if (status != sn2_status_success) goto error;
   }
-  if (model->isa != sn2_isa_scalar && !(model->options.flags & SN2_FLAG_REFERENCE)) {
+  if (model->xnnpack && !(model->options.flags & SN2_FLAG_REFERENCE)) {
     status = sn2_xnnpack_initialize();
     if (status != sn2_status_success) goto error;
   }

@@ -34,12 +34,14 @@ const char* sn2_isa_name(enum sn2_isa isa) {
   return (unsigned)isa < sizeof isa_names / sizeof *isa_names ? isa_names[isa] : "unknown";
 }
 
-enum sn2_status sn2_resolve_isa(enum sn2_isa requested, enum sn2_isa* isa_out) {
+enum sn2_status sn2_resolve_isa(enum sn2_isa requested, enum sn2_isa* isa_out, bool* forced_out) {
   const struct sn2_hardware_config* hw = sn2_get_hardware_config();
   enum sn2_isa isa = requested;
+  bool was_forced = requested != sn2_isa_auto;
   if (isa == sn2_isa_auto) {
     const char* forced = getenv("SN2_FORCE_ISA");
-    if (forced && *forced) {
+    was_forced = forced && *forced;
+    if (was_forced) {
       isa = sn2_isa_auto;
       for (unsigned i = sn2_isa_scalar; i <= sn2_isa_neon; i++) {
         if (strcmp(forced, isa_names[i]) == 0) isa = (enum sn2_isa)i;
@@ -69,5 +71,6 @@ enum sn2_status sn2_resolve_isa(enum sn2_isa requested, enum sn2_isa* isa_out) {
                      sn2_isa_name(isa));
   }
   *isa_out = isa;
+  if (forced_out) *forced_out = was_forced;
   return sn2_status_success;
 }

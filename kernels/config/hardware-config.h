@@ -23,8 +23,9 @@ const struct sn2_hardware_config* sn2_get_hardware_config(void);
 
 // Resolves the ISA a model runs with: `requested`, or for sn2_isa_auto the SN2_FORCE_ISA
 // environment variable if set, else the best one available. Fails (naming the ISA) where the
-// CPU cannot run it or the variable holds an unknown name.
-enum sn2_status sn2_resolve_isa(enum sn2_isa requested, enum sn2_isa* isa_out);
+// CPU cannot run it or the variable holds an unknown name. *forced_out (if not NULL): the path
+// was asked for, by `requested` or the variable, rather than picked for this CPU.
+enum sn2_status sn2_resolve_isa(enum sn2_isa requested, enum sn2_isa* isa_out, bool* forced_out);
 
 const char* sn2_isa_name(enum sn2_isa isa);
 
