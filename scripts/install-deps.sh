@@ -7,7 +7,7 @@ set -eu
 packages="cmake make gcc g++ pkg-config python3 valgrind
   libxnnpack-dev libpthreadpool-dev libcpuinfo-dev
   libgtest-dev libbenchmark-dev libstb-dev
-  libprotobuf-c-dev protobuf-c-compiler python3-onnx libonnx-testdata"
+  libprotobuf-c-dev protobuf-c-compiler python3-onnx libonnx-testdata qemu-user"
 if [ "${1:-}" = report ]; then packages="$packages python3-matplotlib"; fi
 
 missing=""

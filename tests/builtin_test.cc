@@ -236,8 +236,7 @@ TEST(BuiltinRun, InputReadInPlaceAcrossRunsAndLayouts) {
 }
 
 // XNNPACK serves ops on every path but a scalar one that was asked for (options or
-// SN2_FORCE_ISA): auto on a CPU with no SIMD path keeps it (not reachable on this CPU: the
-// resolution is checked here, the plan on such a CPU is not).
+// SN2_FORCE_ISA); auto on a CPU with no SIMD path keeps it (NoSimdCpu below).
 TEST(BuiltinRun, XnnpackOnEveryPathButTheScalarPathAskedFor) {
   sn2_options scalar{};
   scalar.isa = sn2_isa_scalar;
@@ -255,6 +254,34 @@ TEST(BuiltinRun, XnnpackOnEveryPathButTheScalarPathAskedFor) {
   EXPECT_FALSE(forced);
   ASSERT_EQ(sn2_resolve_isa(sn2_isa_scalar, &isa, &forced), sn2_status_success);
   EXPECT_TRUE(forced);
+}
+
+// Auto on a CPU with none of sn2's SIMD paths: the scalar path with XNNPACK's operators, sn2's
+// scalar kernel for the 1x1 convs on channel views, and the same numbers as the oracle. Runs
+// where the CPU has no SIMD path: the ctest no_simd_cpu runs it under qemu-x86_64 -cpu Westmere.
+TEST(NoSimdCpu, AutoKeepsXnnpackBesideTheScalarViewKernels) {
+  const sn2_hardware_config* hw = sn2_get_hardware_config();
+  if (hw->avx512f || hw->avx2_fma || hw->neon) GTEST_SKIP() << "this CPU has a SIMD path";
+  ModelPtr model = MakeBuiltin("shufflenet_v2_x0_5");
+  EXPECT_EQ(model->isa, sn2_isa_scalar);
+  EXPECT_TRUE(model->xnnpack);
+  sn2_plan_stats stats{};
+  ASSERT_EQ(sn2_model_get_stats(model.get(), &stats), sn2_status_success);
+  std::map<std::string, int> kernels;
+  for (uint32_t i = 0; i < stats.op_count; i++) {
+    sn2_op_info op{};
+    ASSERT_EQ(sn2_model_get_op_info(model.get(), i, &op), sn2_status_success);
+    kernels[std::string(op.kernel).rfind("xnnpack:", 0) == 0 ? "xnnpack" : op.kernel]++;
+  }
+  EXPECT_GT(kernels["xnnpack"], 0);
+  EXPECT_EQ(kernels["sn2:f32_pwconv_4x4__scalar"], 26);  // the stride-1 units' 1x1 convs, on views
+  sn2_options oracle{};
+  oracle.flags = SN2_FLAG_REFERENCE | SN2_FLAG_NO_GRAPH_PASSES;
+  ModelPtr reference = MakeBuiltin("shufflenet_v2_x0_5", oracle);
+  const auto input = PatternInput(3 * 224 * 224, 13);
+  const auto one = RunModel(model.get(), input, 1);
+  EXPECT_LE(RelativeMaxError(one, RunModel(reference.get(), input)), 1e-4);
+  EXPECT_EQ(one, RunModel(model.get(), input, 2));
 }
 
 // The scalar path: portable C only, no XNNPACK. sn2's scalar kernels take the depthwise 3x3 and
