@@ -1,6 +1,8 @@
 // 4 channels per block in portable C (no ISA flags): the depthwise kernel of the scalar path.
 // Each output pixel's 4 accumulators take the 9 taps in the order the SIMD kernels do (bias,
 // then row by row, column by column); taps in the padding are skipped, not multiplied by zero.
+#include <stdbool.h>
+
 #include "kernels/f32-dwconv2d/dwconv2d.h"
 
 enum { CB = 4 };
@@ -16,10 +18,19 @@ static void compute_row(const struct sn2_dwconv2d_problem* p, size_t block, size
     const ptrdiff_t ix0 = (ptrdiff_t)(ox * p->stride) - (ptrdiff_t)p->pad_left;
     float acc[CB];
     for (size_t j = 0; j < CB; j++) acc[j] = w[9 * CB + j];
+    // A whole block whose window lies inside the row: no column checks, fixed trip counts.
+    const bool inside = count == CB && ix0 >= 0 && ix0 + 2 < (ptrdiff_t)p->in_w;
     for (int ky = 0; ky < 3; ky++) {
       const ptrdiff_t iy = iy0 + ky;
       if (iy < 0 || iy >= (ptrdiff_t)p->in_h) continue;
       const float* in_row = p->input + ((n * p->in_h + (size_t)iy) * p->in_w) * p->input_stride + c0;
+      if (inside) {
+        const float* x = in_row + (size_t)ix0 * p->input_stride;
+        const float* tap = w + ky * 3 * CB;
+        for (size_t kx = 0; kx < 3; kx++)
+          for (size_t j = 0; j < CB; j++) acc[j] += x[kx * p->input_stride + j] * tap[kx * CB + j];
+        continue;
+      }
       for (int kx = 0; kx < 3; kx++) {
         const ptrdiff_t ix = ix0 + kx;
         if (ix < 0 || ix >= (ptrdiff_t)p->in_w) continue;
