@@ -4,10 +4,10 @@
 These machines are shared and noisy: each configuration is timed in rounds that alternate with
 the others; the table gives each one's median over all rounds and its ratio to the first.
 Dev-time only; the peers come from PyPI (onnx to read the input shape; onnxruntime; openvino;
-ncnn with pnnx to convert).
+ncnn with pnnx to convert; ai-edge-litert).
 
   python3 tools/ab_bench.py MODEL [--threads N] [--rounds R] [--runs N] [--ort] \
-      [--peer onnxruntime|openvino|ncnn ...] [--config NAME=FLAGS ...]
+      [--peer onnxruntime|openvino|ncnn|litert ...] [--config NAME=FLAGS ...]
 MODEL is builtin:NAME or an .onnx file; each --config is a label and sn2 flags
 (e.g. "copies=--no-views"). Without --config: default, --no-views, --no-passes --no-views.
 Flags that start with @PATH run another sn2 binary (e.g. a build of the commit before a change:
@@ -15,8 +15,10 @@ Flags that start with @PATH run another sn2 binary (e.g. a build of the commit b
 --peer times another runtime on the same ONNX file and input, fp32, N threads (--ort is
 --peer onnxruntime): onnxruntime with all graph optimizations; OpenVINO's CPU plugin with
 f32 inference precision (it would otherwise run bf16 where the CPU has it) and the latency
-hint; ncnn on pnnx's conversion of the file. Each peer's output on the input is checked
-against the first peer's, so that a broken conversion shows.
+hint; ncnn on pnnx's conversion of the file; LiteRT (ai-edge-litert, its default XNNPACK
+delegate) on the .tflite file next to the ONNX one, converted from the same Keras model
+(tools/export_keras.py --tflite). Each peer's output on the input is checked against the first
+peer's, so that a broken conversion shows.
 """
 import argparse
 import json
@@ -80,7 +82,24 @@ def ncnn_runner(model, threads, x):
     return run
 
 
-PEERS = {"onnxruntime": onnxruntime_runner, "openvino": openvino_runner, "ncnn": ncnn_runner}
+def litert_runner(model, threads, x):
+    from ai_edge_litert.interpreter import Interpreter
+    tflite = os.path.splitext(model)[0] + ".tflite"
+    if not os.path.exists(tflite):
+        raise FileNotFoundError(f"litert needs {tflite} (tools/export_keras.py --tflite writes it)")
+    interpreter = Interpreter(model_path=tflite, num_threads=threads)  # XNNPACK: its default delegate
+    interpreter.allocate_tensors()
+    inp, out = interpreter.get_input_details()[0]["index"], interpreter.get_output_details()[0]["index"]
+
+    def run():
+        interpreter.set_tensor(inp, x)
+        interpreter.invoke()
+        return interpreter.get_tensor(out)
+    return run
+
+
+PEERS = {"onnxruntime": onnxruntime_runner, "openvino": openvino_runner, "ncnn": ncnn_runner,
+         "litert": litert_runner}
 
 
 def main():

@@ -5,8 +5,10 @@ input and Keras's output: the check that sn2 runs the Keras variant.
 
 Dev-time only (PyPI: tensorflow-cpu, tf2onnx). The model code is the seed's, read from the
 design note at run time (this script only extracts and executes its Keras block).
-  python3 tools/export_keras.py --width x1_0 --out DIR
-writes DIR/model.onnx, DIR/input.f32 (NHWC), DIR/output.f32 and prints a summary.
+  python3 tools/export_keras.py --width x1_0 --out DIR [--tflite]
+writes DIR/model.onnx, DIR/input.f32 (NHWC), DIR/output.f32 and prints a summary; --tflite also
+DIR/model.tflite, the same Keras model through TensorFlow Lite's converter (fp32, no
+optimizations): LiteRT's input for tools/ab_bench.py --peer litert.
 """
 import argparse
 import json
@@ -34,6 +36,7 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", required=True)
     ap.add_argument("--check", action="store_true", help="run sn2 on the export and compare")
+    ap.add_argument("--tflite", action="store_true", help="also write model.tflite (fp32)")
     ap.add_argument("--sn2", default=os.path.join(here, "..", "build", "sn2"))
     args = ap.parse_args()
 
@@ -63,6 +66,9 @@ def main():
     spec = (tf.TensorSpec((1, 224, 224, 3), tf.float32, name="input"),)
     tf2onnx.convert.from_keras(model, input_signature=spec, opset=args.opset,
                                output_path=os.path.join(args.out, "model.onnx"))
+    if args.tflite:
+        with open(os.path.join(args.out, "model.tflite"), "wb") as f:
+            f.write(tf.lite.TFLiteConverter.from_keras_model(model).convert())
     x.tofile(os.path.join(args.out, "input.f32"))
     y.astype("<f4").tofile(os.path.join(args.out, "output.f32"))
     summary = {"width": args.width, "opset": args.opset, "tensorflow": tf.__version__,

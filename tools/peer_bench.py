@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """sn2 against its own XNNPACK-only plan and other runtimes, for each model and thread count.
 
-Dev-time only (PyPI: onnx, onnxruntime; with --peers also openvino, ncnn and pnnx). For every
+Dev-time only (PyPI: onnx, onnxruntime; with --peers also openvino, ncnn and pnnx,
+ai-edge-litert; litert reads the .tflite file tools/export_keras.py --tflite writes beside the
+ONNX one, so it runs on the Keras exports). For every
 MODEL.onnx and thread count it runs tools/ab_bench.py (alternating rounds: sn2, sn2
 --xnnpack-only --no-views, then each peer) and prints one Markdown table of medians and ratios.
 
   python3 tools/peer_bench.py MODEL.onnx... [--threads 1 2] [--rounds 5] [--runs 100]
-                              [--peers onnxruntime openvino ncnn]
+                              [--peers onnxruntime openvino ncnn litert]
 """
 import argparse
 import os
@@ -22,7 +24,7 @@ def main():
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--runs", type=int, default=100)
-    ap.add_argument("--peers", nargs="+", default=["onnxruntime"], choices=["onnxruntime", "openvino", "ncnn"])
+    ap.add_argument("--peers", nargs="+", default=["onnxruntime"], choices=["onnxruntime", "openvino", "ncnn", "litert"])
     args = ap.parse_args()
     peers = list(dict.fromkeys(args.peers))
     print("| model | threads | sn2 ms | sn2 XNNPACK-only ms | " + " | ".join(f"{p} ms" for p in peers) + " | "
