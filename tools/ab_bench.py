@@ -60,18 +60,21 @@ def ncnn_runner(model, threads, x):
     import ncnn
     import numpy as np
     import tempfile
-    work = tempfile.mkdtemp(prefix="ab_bench_ncnn_")
-    base = os.path.join(work, "model")
-    shape = ",".join(str(d) for d in x.shape)
-    os.symlink(os.path.abspath(model), base + ".onnx")
-    subprocess.run(["pnnx", base + ".onnx", f"inputshape=[{shape}]"], check=True, capture_output=True, cwd=work)
+    if x.ndim != 4 or x.shape[0] != 1 or x.shape[1] > 4:
+        raise ValueError(f"the ncnn peer takes a 1 x C x H x W image input, not {list(x.shape)} "
+                         "(pnnx's conversion of a channels-last file crashes ncnn)")
     net = ncnn.Net()
     net.opt.num_threads = threads
     net.opt.use_vulkan_compute = False
     net.opt.use_fp16_packed = net.opt.use_fp16_storage = net.opt.use_fp16_arithmetic = False
     net.opt.use_bf16_storage = False
-    if net.load_param(base + ".ncnn.param") or net.load_model(base + ".ncnn.bin"):
-        raise RuntimeError(f"ncnn could not load pnnx's conversion in {work}")
+    with tempfile.TemporaryDirectory(prefix="ab_bench_ncnn_") as work:
+        base = os.path.join(work, "model")
+        os.symlink(os.path.abspath(model), base + ".onnx")
+        shape = ",".join(str(d) for d in x.shape)
+        subprocess.run(["pnnx", base + ".onnx", f"inputshape=[{shape}]"], check=True, capture_output=True, cwd=work)
+        if net.load_param(base + ".ncnn.param") or net.load_model(base + ".ncnn.bin"):
+            raise RuntimeError(f"ncnn could not load pnnx's conversion of {model}")
     image = ncnn.Mat(np.ascontiguousarray(x[0]))
 
     def run():
