@@ -298,7 +298,8 @@ TEST(NoSimdCpu, AutoKeepsXnnpackBesideTheScalarViewKernels) {
 }
 
 // The scalar path: portable C only, no XNNPACK. sn2's scalar kernels take the depthwise 3x3 and
-// 1x1 convs (V2's on channel views too, V1's grouped ones group by group) and the stem.
+// 1x1 convs (V2's on channel views too, V1's grouped ones group by group), the stem and the
+// max pool.
 TEST(BuiltinRun, ScalarIsaRunsPortableKernelsOnly) {
   sn2_options scalar{};
   scalar.isa = sn2_isa_scalar;

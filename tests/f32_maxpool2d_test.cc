@@ -120,7 +120,8 @@ TEST(MaxpoolSupports, OnlyThreeByThreeStrideTwoWithinOnePixelOfPadding) {
   EXPECT_FALSE(sn2_maxpool2d_supports(&five, 112, 112, 56, 56));
 }
 
-INSTANTIATE_TEST_SUITE_P(Isa, MaxpoolUkernel, ::testing::Values(sn2_isa_avx2, sn2_isa_avx512f, sn2_isa_neon),
+INSTANTIATE_TEST_SUITE_P(Isa, MaxpoolUkernel,
+                         ::testing::Values(sn2_isa_scalar, sn2_isa_avx2, sn2_isa_avx512f, sn2_isa_neon),
                          [](const ::testing::TestParamInfo<sn2_isa>& info) {
                            return std::string(sn2_isa_name(info.param));
                          });

@@ -64,7 +64,8 @@ SN2_API const char* sn2_last_error(void);
 /// where a 1x1 conv reads or writes a channel view. Forcing a path the CPU or this build cannot
 /// run fails with sn2_status_unsupported_hardware. sn2_isa_scalar asked for (or
 /// SN2_FORCE_ISA=scalar) runs portable C only, no XNNPACK: sn2's scalar kernels for depthwise
-/// 3x3, 1x1 (grouped too) and dense convs, and the reference kernels for every other op.
+/// 3x3, 1x1 (grouped too) and dense convs and 3x3 stride-2 max pools, and the reference kernels
+/// for every other op.
 enum sn2_isa {
   sn2_isa_auto = 0,
   sn2_isa_scalar = 1,

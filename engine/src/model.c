@@ -79,16 +79,22 @@ static bool prefer_sn2_depthwise(const struct sn2_model* model, const struct sn2
   return model->isa == sn2_isa_avx512f && sn2_dwconv2d_supports(&node->params.conv2d);
 }
 
-// sn2's 3x3 stride-2 max pool (the stem's) on the AVX-512 path, where it measured faster than
-// XNNPACK's (bench/f32-maxpool2d.cc, docs/performance.md).
-static bool prefer_sn2_maxpool(const struct sn2_model* model, uint32_t n) {
+// A max pool sn2's kernels compute: 3x3 stride 2 on a feature map, at most one padding row or
+// column per side.
+static bool maxpool_fits(const struct sn2_model* model, uint32_t n) {
   const struct sn2_graph* g = model->graph;
   const struct sn2_node* node = &g->nodes[n];
-  if (model->isa != sn2_isa_avx512f || node->type != sn2_op_max_pool) return false;
+  if (node->type != sn2_op_max_pool) return false;
   const struct sn2_value* in = &g->values[node->inputs[0]];
   const struct sn2_value* out = &g->values[node->outputs[0]];
   return in->rank == 4 && sn2_maxpool2d_supports(&node->params.pool, in->dims[2], in->dims[3],
                                                  out->dims[2], out->dims[3]);
+}
+
+// sn2's 3x3 stride-2 max pool (the stem's) on the AVX-512 path, where it measured faster than
+// XNNPACK's (bench/f32-maxpool2d.cc, docs/performance.md).
+static bool prefer_sn2_maxpool(const struct sn2_model* model, uint32_t n) {
+  return model->isa == sn2_isa_avx512f && maxpool_fits(model, n);
 }
 
 // A 1x1 conv the pointwise backend runs: ungrouped, or grouped (ShuffleNet V1's, the G2
@@ -202,11 +208,16 @@ static enum sn2_status fuse_pools(struct sn2_model* model) {
 }
 
 // A scalar path that was asked for (`--isa scalar`, SN2_FORCE_ISA=scalar: the portable path, and
-// what the tests run it as) has no XNNPACK: sn2's scalar kernels run the depthwise 3x3 convs, every 1x1 conv (views included; grouped ones,
-// ShuffleNet V1's and the G2 experiment's, a problem per group) and the dense k x k ones (the
-// stem, on the taps driver); the reference kernels the rest.
+// what the tests run it as) has no XNNPACK: sn2's scalar kernels run the 3x3 stride-2 max pools,
+// the depthwise 3x3 convs, every 1x1 conv (views included; grouped ones, ShuffleNet V1's and the
+// G2 experiment's, a problem per group) and the dense k x k ones (the stem, on the taps
+// driver); the reference kernels the rest.
 static const struct sn2_op_backend* choose_scalar_backend(const struct sn2_model* model, uint32_t n) {
   const struct sn2_node* node = &model->graph->nodes[n];
+  if (node->type == sn2_op_max_pool && plain_access(model, n) && maxpool_fits(model, n)) {
+    const struct sn2_op_backend* backend = sn2_maxpool2d_backend(model->isa);
+    if (backend) return backend;
+  }
   const struct sn2_conv2d_params* c = &node->params.conv2d;
   if (node->type != sn2_op_conv2d || c->global_average || c->max_pooled) return sn2_reference_backend(node->type);
   const struct sn2_op_backend* backend = NULL;

@@ -66,16 +66,15 @@ static void run(const struct sn2_op_context* c, void* state, pthreadpool_t pool)
   sn2_f32_maxpool2d_run(c->kernel_data, state, pool);
 }
 
-#if SN2_ARCH_X86
 static const struct sn2_maxpool2d_config configs[] = {
+#if SN2_ARCH_X86
     {sn2_f32_maxpool2d_3x3s2_ukernel_16c__avx512f, sn2_f32_maxpool2d_3x3s2_row_16c__avx512f, sn2_isa_avx512f,
      "sn2:f32_maxpool2d_3x3s2_16c__avx512f"},
+#endif
+    {sn2_f32_maxpool2d_3x3s2_ukernel_1c__scalar, sn2_f32_maxpool2d_3x3s2_row_1c__scalar, sn2_isa_scalar,
+     "sn2:f32_maxpool2d_3x3s2_1c__scalar"},
 };
 #define CONFIG_COUNT (sizeof configs / sizeof configs[0])
-#else
-static const struct sn2_maxpool2d_config* const configs = NULL;
-#define CONFIG_COUNT 0
-#endif
 
 SN2_DEFINE_CONFIG_BACKENDS(sn2_maxpool2d_config, sn2_get_maxpool2d_config, sn2_maxpool2d_backend, create, run,
                            destroy, false)

@@ -28,6 +28,8 @@ typedef void (*sn2_f32_maxpool2d_ukernel_fn)(const struct sn2_maxpool2d_problem*
 
 void sn2_f32_maxpool2d_3x3s2_ukernel_16c__avx512f(const struct sn2_maxpool2d_problem* p,
                                                    size_t row, size_t rows);
+void sn2_f32_maxpool2d_3x3s2_ukernel_1c__scalar(const struct sn2_maxpool2d_problem* p, size_t row,
+                                                size_t rows);
 
 // One output row (all channels) from the window's three input rows, given as pointers (rows
 // outside the map replaced by their nearest inside, as above): for a driver that keeps input
@@ -37,6 +39,8 @@ typedef void (*sn2_f32_maxpool2d_row_fn)(const struct sn2_maxpool2d_problem* p, 
 
 void sn2_f32_maxpool2d_3x3s2_row_16c__avx512f(const struct sn2_maxpool2d_problem* p, const float* const rows[3],
                                                float* output);
+void sn2_f32_maxpool2d_3x3s2_row_1c__scalar(const struct sn2_maxpool2d_problem* p, const float* const rows[3],
+                                             float* output);
 
 #ifdef __cplusplus
 }
