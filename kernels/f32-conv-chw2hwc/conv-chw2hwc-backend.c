@@ -65,8 +65,6 @@ size_t sn2_f32_conv_chw2hwc_maxpool_ring_floats(const struct sn2_conv_chw2hwc_pr
   return (RING_ROWS * conv->out_w * conv->output_stride + 15) / 16 * 16;
 }
 
-static size_t clamp_row(ptrdiff_t y, size_t h) { return y < 0 ? 0 : (size_t)y >= h ? h - 1 : (size_t)y; }
-
 static void run_pooled_chunk(void* context, size_t chunk) {
   const struct stem_pool_task* t = context;
   const struct sn2_conv_chw2hwc_problem* c = t->conv_problem;
@@ -79,7 +77,9 @@ static void run_pooled_chunk(void* context, size_t chunk) {
   for (size_t r = first; r < last; r++) {
     const size_t n = r / q->out_h, oy = r % q->out_h;
     const ptrdiff_t top = (ptrdiff_t)(2 * oy) - (ptrdiff_t)q->pad_top;
-    const size_t y0 = clamp_row(top, c->out_h), y1 = clamp_row(top + 1, c->out_h), y2 = clamp_row(top + 2, c->out_h);
+    const size_t y0 = sn2_maxpool2d_clamp_index(top, c->out_h);
+    const size_t y1 = sn2_maxpool2d_clamp_index(top + 1, c->out_h);
+    const size_t y2 = sn2_maxpool2d_clamp_index(top + 2, c->out_h);
     // Pairs start on even rows, so a pair's two rows are adjacent in the ring.
     if (n != image) image = n, next = y0 & ~(size_t)1;
     while (next <= y2) {

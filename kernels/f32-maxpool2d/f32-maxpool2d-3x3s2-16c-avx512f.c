@@ -7,10 +7,6 @@
 
 #include "kernels/f32-maxpool2d/maxpool2d.h"
 
-static inline size_t clamp_index(ptrdiff_t i, size_t size) {
-  return i < 0 ? 0 : (size_t)i >= size ? size - 1 : (size_t)i;
-}
-
 static inline __m512 load(const float* at, __mmask16 mask, bool full) {
   return full ? _mm512_loadu_ps(at) : _mm512_maskz_loadu_ps(mask, at);
 }
@@ -27,12 +23,12 @@ static inline void pool_row(const struct sn2_maxpool2d_problem* p, const float* 
   _mm512_max_ps(_mm512_max_ps(load(rows[0] + (x) * stride + (offset), mask, full),            \
                               load(rows[1] + (x) * stride + (offset), mask, full)),           \
                 load(rows[2] + (x) * stride + (offset), mask, full))
-  const size_t x0 = clamp_index(-(ptrdiff_t)p->pad_left, p->in_w);
+  const size_t x0 = sn2_maxpool2d_clamp_index(-(ptrdiff_t)p->pad_left, p->in_w);
   __m512 left0 = COLUMN(x0, 0, mask0, full0);
   __m512 left1 = two ? COLUMN(x0, 16, mask1, full1) : _mm512_setzero_ps();
   for (size_t ox = 0; ox < p->out_w; ox++, out += p->output_stride) {
     const ptrdiff_t ix0 = (ptrdiff_t)(ox * 2) - (ptrdiff_t)p->pad_left;
-    const size_t xm = clamp_index(ix0 + 1, p->in_w), xr = clamp_index(ix0 + 2, p->in_w);
+    const size_t xm = sn2_maxpool2d_clamp_index(ix0 + 1, p->in_w), xr = sn2_maxpool2d_clamp_index(ix0 + 2, p->in_w);
     const __m512 right0 = COLUMN(xr, 0, mask0, full0);
     _mm512_mask_storeu_ps(out, mask0, _mm512_max_ps(_mm512_max_ps(left0, COLUMN(xm, 0, mask0, full0)), right0));
     left0 = right0;
@@ -64,14 +60,9 @@ void sn2_f32_maxpool2d_3x3s2_row_16c__avx512f(const struct sn2_maxpool2d_problem
 
 void sn2_f32_maxpool2d_3x3s2_ukernel_16c__avx512f(const struct sn2_maxpool2d_problem* p,
                                                    size_t row, size_t row_count) {
-  const size_t stride = p->input_stride;
   for (size_t r = row; r < row + row_count; r++) {
-    const size_t n = r / p->out_h, oy = r % p->out_h;
-    const ptrdiff_t iy0 = (ptrdiff_t)(oy * 2) - (ptrdiff_t)p->pad_top;
-    const float* image = p->input + n * p->in_h * p->in_w * stride;
-    const float* const rows[3] = {image + clamp_index(iy0, p->in_h) * p->in_w * stride,
-                                  image + clamp_index(iy0 + 1, p->in_h) * p->in_w * stride,
-                                  image + clamp_index(iy0 + 2, p->in_h) * p->in_w * stride};
+    const float* rows[3];
+    sn2_maxpool2d_window_rows(p, r, rows);
     sn2_f32_maxpool2d_3x3s2_row_16c__avx512f(p, rows, p->output + r * p->out_w * p->output_stride);
   }
 }

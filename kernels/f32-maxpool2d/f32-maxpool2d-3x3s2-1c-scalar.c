@@ -4,10 +4,6 @@
 // NaN, as the vector max does, so both paths give the same bits.
 #include "kernels/f32-maxpool2d/maxpool2d.h"
 
-static inline size_t clamp_index(ptrdiff_t i, size_t size) {
-  return i < 0 ? 0 : (size_t)i >= size ? size - 1 : (size_t)i;
-}
-
 static inline float max2(float a, float b) { return a > b ? a : b; }
 
 void sn2_f32_maxpool2d_3x3s2_row_1c__scalar(const struct sn2_maxpool2d_problem* p, const float* const rows[3],
@@ -15,7 +11,8 @@ void sn2_f32_maxpool2d_3x3s2_row_1c__scalar(const struct sn2_maxpool2d_problem* 
   const size_t stride = p->input_stride;
   for (size_t ox = 0; ox < p->out_w; ox++, out += p->output_stride) {
     const ptrdiff_t ix0 = (ptrdiff_t)(ox * 2) - (ptrdiff_t)p->pad_left;
-    const size_t x[3] = {clamp_index(ix0, p->in_w), clamp_index(ix0 + 1, p->in_w), clamp_index(ix0 + 2, p->in_w)};
+    const size_t x[3] = {sn2_maxpool2d_clamp_index(ix0, p->in_w), sn2_maxpool2d_clamp_index(ix0 + 1, p->in_w),
+                         sn2_maxpool2d_clamp_index(ix0 + 2, p->in_w)};
     for (size_t c = 0; c < p->channels; c++) {
       float m = 0.0f;
       for (int k = 0; k < 3; k++) {
@@ -30,14 +27,9 @@ void sn2_f32_maxpool2d_3x3s2_row_1c__scalar(const struct sn2_maxpool2d_problem* 
 
 void sn2_f32_maxpool2d_3x3s2_ukernel_1c__scalar(const struct sn2_maxpool2d_problem* p, size_t row,
                                                 size_t row_count) {
-  const size_t stride = p->input_stride;
   for (size_t r = row; r < row + row_count; r++) {
-    const size_t n = r / p->out_h, oy = r % p->out_h;
-    const ptrdiff_t iy0 = (ptrdiff_t)(oy * 2) - (ptrdiff_t)p->pad_top;
-    const float* image = p->input + n * p->in_h * p->in_w * stride;
-    const float* const rows[3] = {image + clamp_index(iy0, p->in_h) * p->in_w * stride,
-                                  image + clamp_index(iy0 + 1, p->in_h) * p->in_w * stride,
-                                  image + clamp_index(iy0 + 2, p->in_h) * p->in_w * stride};
+    const float* rows[3];
+    sn2_maxpool2d_window_rows(p, r, rows);
     sn2_f32_maxpool2d_3x3s2_row_1c__scalar(p, rows, p->output + r * p->out_w * p->output_stride);
   }
 }

@@ -22,6 +22,20 @@ struct sn2_maxpool2d_problem {
   size_t output_stride;
 };
 
+// Index i of a row or column clamped into [0, size): a padding row or column's nearest one inside
+// the map.
+static inline size_t sn2_maxpool2d_clamp_index(ptrdiff_t i, size_t size) {
+  return i < 0 ? 0 : (size_t)i >= size ? size - 1 : (size_t)i;
+}
+
+// The three input rows of output row r (r = n * out_h + oy), padding rows clamped as above.
+static inline void sn2_maxpool2d_window_rows(const struct sn2_maxpool2d_problem* p, size_t r, const float* rows[3]) {
+  const size_t n = r / p->out_h, oy = r % p->out_h, row_floats = p->in_w * p->input_stride;
+  const ptrdiff_t iy0 = (ptrdiff_t)(oy * 2) - (ptrdiff_t)p->pad_top;
+  const float* image = p->input + n * p->in_h * row_floats;
+  for (int k = 0; k < 3; k++) rows[k] = image + sn2_maxpool2d_clamp_index(iy0 + k, p->in_h) * row_floats;
+}
+
 // Computes output rows row .. row + rows - 1 (row = n * out_h + oy; may cross images).
 typedef void (*sn2_f32_maxpool2d_ukernel_fn)(const struct sn2_maxpool2d_problem* p, size_t row,
                                              size_t rows);
