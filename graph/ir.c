@@ -751,10 +751,13 @@ enum sn2_status sn2_graph_validate(const struct sn2_graph* graph) {
   return sn2_status_success;
 }
 
-bool sn2_conv_is_pointwise(const struct sn2_conv2d_params* c) {
+bool sn2_conv_is_grouped_pointwise(const struct sn2_conv2d_params* c) {
   return c->kernel_h == 1 && c->kernel_w == 1 && c->stride_h == 1 && c->stride_w == 1 &&
-         c->pad_top == 0 && c->pad_left == 0 && c->pad_bottom == 0 && c->pad_right == 0 &&
-         c->groups == 1;
+         c->pad_top == 0 && c->pad_left == 0 && c->pad_bottom == 0 && c->pad_right == 0;
+}
+
+bool sn2_conv_is_pointwise(const struct sn2_conv2d_params* c) {
+  return sn2_conv_is_grouped_pointwise(c) && c->groups == 1;
 }
 
 // The elements of a conv's own output map: its node's output, or, where a pool is fused into

@@ -122,6 +122,8 @@ enum sn2_status sn2_graph_validate(const struct sn2_graph* graph);
 
 // True if a conv is a plain pointwise one: 1x1, stride 1, no padding, one group.
 bool sn2_conv_is_pointwise(const struct sn2_conv2d_params* c);
+// The same with any number of groups (ShuffleNet V1's grouped 1x1 convs).
+bool sn2_conv_is_grouped_pointwise(const struct sn2_conv2d_params* c);
 
 // Height and width of a conv's own output map on an in_h x in_w input (before a pool fused into
 // it); 0 where its window does not fit the padded input.

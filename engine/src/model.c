@@ -98,13 +98,11 @@ static bool prefer_sn2_maxpool(const struct sn2_model* model, uint32_t n) {
 }
 
 // A 1x1 conv the pointwise backend runs: ungrouped, or grouped (ShuffleNet V1's, the G2
-// experiment's) with at least 8 output channels per group. Each group is its own problem with
-// blocks of the tile's width: a depthwise 1x1 conv would compute one lane of 16 per vector.
+// experiment's) with at least 8 output channels per group (the graph's validation has checked
+// that groups divide both channel counts). Each group is its own problem with blocks of the
+// tile's width: a depthwise 1x1 conv would compute one lane of 16 per vector.
 static bool pointwise_backend_serves(const struct sn2_conv2d_params* c) {
-  struct sn2_conv2d_params ungrouped = *c;
-  ungrouped.groups = 1;
-  return !c->averaging && !c->global_average && !c->max_pooled && sn2_conv_is_pointwise(&ungrouped) &&
-         c->groups > 0 && c->input_channels % c->groups == 0 && c->output_channels % c->groups == 0 &&
+  return !c->averaging && !c->global_average && !c->max_pooled && sn2_conv_is_grouped_pointwise(c) &&
          (c->groups == 1 || c->output_channels / c->groups >= 8);
 }
 

@@ -214,10 +214,10 @@ static enum sn2_status create(const struct sn2_op_context* c, pthreadpool_t pool
     return sn2_error(sn2_status_unsupported_parameter, "node %s: %s has tiles wider than its scratch",
                      c->node->name, config->global_average_name);
   }
-  const size_t groups = p->groups;
-  if (groups == 0 || p->input_channels % groups || p->output_channels % groups || (p->global_average && groups != 1)) {
-    return sn2_error(sn2_status_unsupported_parameter, "node %s: %s cannot run %u groups of %u -> %u channels",
-                     c->node->name, config->name, p->groups, p->input_channels, p->output_channels);
+  const size_t groups = p->groups;  // dividing both channel counts: the graph's validation
+  if (p->global_average && groups != 1) {
+    return sn2_error(sn2_status_unsupported_parameter, "node %s: %s fuses a global average into ungrouped convs only",
+                     c->node->name, config->global_average_name);
   }
   struct pwconv_state* s = calloc(1, sizeof *s);
   if (!s) return sn2_error(sn2_status_out_of_memory, "node %s: out of memory", c->node->name);
