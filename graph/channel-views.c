@@ -28,10 +28,12 @@ static uint32_t permutation_base(const uint32_t* slots, uint32_t count, bool* se
 
 struct planner;
 static bool depthwise_absorbs(const struct planner* p, uint32_t n);
+static bool gathers(const struct planner* p, const struct sn2_conv2d_params* conv);
 
 struct planner {
   struct sn2_graph* graph;
   struct sn2_channel_views* v;
+  bool grouped_gather;   // sn2_view_rules
   uint32_t* consumers;   // readers per value (graph output counts)
   uint32_t* last_use;    // last reading node per value (graph output: node_count)
   bool* no_view;         // per node: must stay a copy
@@ -302,7 +304,9 @@ static enum sn2_status assign(struct planner* p) {
 }
 
 // A depthwise conv can take a permuted input by permuting its channels (weights, bias, output)
-// when its output owns a contiguous buffer and only convs that absorb permutations read it.
+// when its output owns a contiguous buffer and only convs that take the permuted output read
+// it: by absorbing it too, or by gathering (ShuffleNet V1's shuffle between its grouped 1x1
+// convs: absorbed by the depthwise conv, gathered by the grouped conv after it).
 static bool depthwise_absorbs(const struct planner* p, uint32_t n) {
   const struct sn2_graph* g = p->graph;
   const struct sn2_node* node = &g->nodes[n];
@@ -319,10 +323,16 @@ static bool depthwise_absorbs(const struct planner* p, uint32_t n) {
       if (reader->type != sn2_op_conv2d) return false;
       const struct sn2_conv2d_params* rc = &reader->params.conv2d;
       const bool reader_depthwise = rc->groups == c && rc->output_channels == c;
-      if (rc->groups != 1 && !reader_depthwise) return false;
+      if (rc->groups != 1 && !reader_depthwise && !gathers(p, rc)) return false;
     }
   }
   return true;
+}
+
+// A 1x1 conv that reads (and writes) any slot set: ungrouped, or grouped where the rules say the
+// plan's kernels for grouped convs read slot tables.
+static bool gathers(const struct planner* p, const struct sn2_conv2d_params* conv) {
+  return sn2_conv_is_gather_pointwise(conv) && (conv->groups == 1 || p->grouped_gather);
 }
 
 // What a node can read from a value laid out as `slots`: true if it can read it fast.
@@ -338,7 +348,7 @@ static bool readable(const struct planner* p, const struct sn2_node* node, uint3
       return true;  // views compose; as copies they read through slot tables
     case sn2_op_conv2d: {
       const struct sn2_conv2d_params* conv = &node->params.conv2d;
-      if (sn2_conv_is_pointwise(conv)) return true;  // gather
+      if (gathers(p, conv)) return true;
       bool* seen = p->seen;
       if (permutation_base(s, c, seen) == UINT32_MAX) return false;
       if (conv->groups == 1) return true;  // absorbed into the weights' input channels
@@ -352,7 +362,7 @@ static bool readable(const struct planner* p, const struct sn2_node* node, uint3
 static bool writable(const struct planner* p, const struct sn2_node* node, uint32_t y) {
   const uint32_t c = p->graph->values[y].dims[1];
   if (sn2_slots_contiguous(p->v->slots[y], c)) return true;
-  return node->type == sn2_op_conv2d && sn2_conv_is_pointwise(&node->params.conv2d);  // scatter
+  return node->type == sn2_op_conv2d && gathers(p, &node->params.conv2d);
 }
 
 // Finds an op the current assignment makes slow or impossible and forbids the view behind it.
@@ -468,11 +478,11 @@ void sn2_channel_views_free(struct sn2_channel_views* v, uint32_t value_count) {
   memset(v, 0, sizeof *v);
 }
 
-enum sn2_status sn2_plan_channel_views(struct sn2_graph* graph, bool enable,
+enum sn2_status sn2_plan_channel_views(struct sn2_graph* graph, const struct sn2_view_rules* rules,
                                        struct sn2_channel_views* v) {
   memset(v, 0, sizeof *v);
   const uint32_t values = graph->value_count, nodes = graph->node_count;
-  struct planner p = {.graph = graph, .v = v};
+  struct planner p = {.graph = graph, .v = v, .grouped_gather = rules->grouped_gather};
   v->root = calloc(values + 1, sizeof *v->root);
   v->width = calloc(values + 1, sizeof *v->width);
   v->slots = calloc(values + 1, sizeof *v->slots);
@@ -499,7 +509,7 @@ enum sn2_status sn2_plan_channel_views(struct sn2_graph* graph, bool enable,
       for (uint32_t i = 0; i < graph->nodes[n].input_count; i++) p.last_use[graph->nodes[n].inputs[i]] = n;
     }
     p.last_use[graph->output] = nodes;
-    if (!enable) {
+    if (!rules->enable) {
       for (uint32_t n = 0; n < nodes; n++) p.no_view[n] = true;
     }
     // Each repair forbids one more view or contiguity; the loop ends within 2 * nodes rounds.

@@ -10,7 +10,9 @@
 //   (in a ShuffleNet V2 unit, the slots the branch's input occupied) or appended.
 // - A conv absorbs a slot map that is a permutation of a contiguous range into its weights
 //   (input channels; for a depthwise conv also its outputs). A 1x1 conv reads any slot set
-//   (gather) and writes any (scatter). Everything else reads contiguous channels.
+//   (gather) and writes any (scatter); a grouped one too where the rules allow it and its
+//   groups are wide enough (sn2_conv_is_gather_pointwise). Everything else reads contiguous
+//   channels.
 // - Clamp, Add/Sub/Mul/Div and Softmax run in place over their first input when nothing else
 //   reads it (their reference kernels read each element before writing it).
 // Where these rules cannot hold, the op stays a real copy: the plan is never wrong, only less
@@ -41,10 +43,15 @@ struct sn2_channel_views {
   uint32_t input_alias;
 };
 
-// Plans the views; with `enable` false every value owns a plain buffer (the copy ablation).
-// May permute conv weights in the graph (absorption). The result is freed with
-// sn2_channel_views_free.
-enum sn2_status sn2_plan_channel_views(struct sn2_graph* graph, bool enable,
+// What the plan's kernels allow.
+struct sn2_view_rules {
+  bool enable;          // false: every value owns a plain buffer (the copy ablation)
+  bool grouped_gather;  // grouped 1x1 convs run on kernels that read and write slot tables
+};
+
+// Plans the views. May permute conv weights in the graph (absorption). The result is freed
+// with sn2_channel_views_free.
+enum sn2_status sn2_plan_channel_views(struct sn2_graph* graph, const struct sn2_view_rules* rules,
                                        struct sn2_channel_views* views);
 void sn2_channel_views_free(struct sn2_channel_views* views, uint32_t value_count);
 

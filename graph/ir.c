@@ -760,6 +760,11 @@ bool sn2_conv_is_pointwise(const struct sn2_conv2d_params* c) {
   return sn2_conv_is_grouped_pointwise(c) && c->groups == 1;
 }
 
+bool sn2_conv_is_gather_pointwise(const struct sn2_conv2d_params* c) {
+  return sn2_conv_is_grouped_pointwise(c) &&
+         (c->groups == 1 || c->output_channels / c->groups >= SN2_MIN_GATHER_GROUP_WIDTH);
+}
+
 // The elements of a conv's own output map: its node's output, or, where a pool is fused into
 // the conv, the map that pool reads.
 void sn2_conv_map_size(const struct sn2_conv2d_params* c, uint32_t in_h, uint32_t in_w, uint32_t* h, uint32_t* w) {

@@ -124,6 +124,12 @@ enum sn2_status sn2_graph_validate(const struct sn2_graph* graph);
 bool sn2_conv_is_pointwise(const struct sn2_conv2d_params* c);
 // The same with any number of groups (ShuffleNet V1's grouped 1x1 convs).
 bool sn2_conv_is_grouped_pointwise(const struct sn2_conv2d_params* c);
+// A 1x1 conv that reads and writes channels through slot tables (gather, scatter): ungrouped, or
+// grouped with at least SN2_MIN_GATHER_GROUP_WIDTH output channels per group. The pointwise
+// kernels compute a group's output channels in blocks of the tile's width, so narrower groups
+// (a depthwise 1x1 conv: one lane of 16 per vector) are left to XNNPACK or the reference.
+enum { SN2_MIN_GATHER_GROUP_WIDTH = 8 };
+bool sn2_conv_is_gather_pointwise(const struct sn2_conv2d_params* c);
 
 // Height and width of a conv's own output map on an in_h x in_w input (before a pool fused into
 // it); 0 where its window does not fit the padded input.

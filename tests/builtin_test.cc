@@ -82,6 +82,28 @@ TEST(BuiltinMacs, ShuffleNetV2MatchesTorchvisionCounts) {
   }
 }
 
+// V1's shuffle sits between its grouped 1x1 conv and the depthwise conv: where sn2's kernels run
+// the grouped convs (the AVX-512 and scalar paths), the depthwise conv absorbs the permutation
+// and the grouped conv after it gathers through the shuffled slots.
+TEST(BuiltinPlan, ShuffleNetV1MovesNoBytesForShuffle) {
+  for (sn2_isa isa : {sn2_isa_scalar, sn2_isa_avx512f}) {
+    if (isa == sn2_isa_avx512f && !sn2_get_hardware_config()->avx512f) continue;
+    for (const char* name : {"shufflenet_v1_g2", "shufflenet_v1_g3", "shufflenet_v1_g4", "shufflenet_v1_g8"}) {
+      sn2_options views{};
+      views.isa = isa;
+      ModelPtr model = MakeBuiltin(name, views);
+      sn2_plan_stats stats{};
+      ASSERT_EQ(sn2_model_get_stats(model.get(), &stats), sn2_status_success);
+      EXPECT_EQ(stats.copy_bytes, 0u) << name << " " << sn2_isa_name(isa);
+      sn2_options copies = views;
+      copies.flags = SN2_FLAG_NO_CHANNEL_VIEWS;
+      ModelPtr ablation = MakeBuiltin(name, copies);
+      ASSERT_EQ(sn2_model_get_stats(ablation.get(), &stats), sn2_status_success);
+      EXPECT_GT(stats.copy_bytes, 0u) << name << " " << sn2_isa_name(isa);
+    }
+  }
+}
+
 TEST(BuiltinPlan, ShuffleNetV2MovesNoBytesForSplitConcatShuffle) {
   for (const char* name : {"shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5",
                            "shufflenet_v2_x2_0"}) {
@@ -363,32 +385,40 @@ TEST(BuiltinRun, StemKernelFollowsThePath) {
   }
 }
 
+// V2 with no copies on every path; V1 with its shuffles as views where sn2's kernels run its
+// grouped 1x1 convs (AVX-512, scalar), as copies before XNNPACK's grouped convs elsewhere.
 TEST(BuiltinRun, EveryAvailableIsaPathMatchesReference) {
   const sn2_hardware_config* hw = sn2_get_hardware_config();
-  sn2_options reference{};
-  reference.flags = SN2_FLAG_REFERENCE | SN2_FLAG_NO_GRAPH_PASSES;
-  ModelPtr ref = MakeBuiltin("shufflenet_v2_x0_5", reference);
-  const auto input = PatternInput(3 * 224 * 224, 5);
-  const auto expected = RunModel(ref.get(), input);
-  int tried = 0;
-  for (sn2_isa isa : {sn2_isa_scalar, sn2_isa_avx2, sn2_isa_avx512f, sn2_isa_neon}) {
-    const bool available = isa == sn2_isa_scalar || (isa == sn2_isa_avx2 && hw->avx2_fma) ||
-                           (isa == sn2_isa_avx512f && hw->avx512f) ||
-                           (isa == sn2_isa_neon && hw->neon);
-    sn2_options options{};
-    options.isa = isa;
-    sn2_model_t model = nullptr;
-    const sn2_status status = sn2_model_create_builtin("shufflenet_v2_x0_5", &options, &model);
-    if (!available) {
-      EXPECT_EQ(status, sn2_status_unsupported_hardware) << sn2_isa_name(isa);
-      continue;
+  for (const char* name : {"shufflenet_v2_x0_5", "shufflenet_v1_g3"}) {
+    sn2_options reference{};
+    reference.flags = SN2_FLAG_REFERENCE | SN2_FLAG_NO_GRAPH_PASSES;
+    ModelPtr ref = MakeBuiltin(name, reference);
+    const auto input = PatternInput(3 * 224 * 224, 5);
+    const auto expected = RunModel(ref.get(), input);
+    int tried = 0;
+    for (sn2_isa isa : {sn2_isa_scalar, sn2_isa_avx2, sn2_isa_avx512f, sn2_isa_neon}) {
+      const bool available = isa == sn2_isa_scalar || (isa == sn2_isa_avx2 && hw->avx2_fma) ||
+                             (isa == sn2_isa_avx512f && hw->avx512f) ||
+                             (isa == sn2_isa_neon && hw->neon);
+      sn2_options options{};
+      options.isa = isa;
+      sn2_model_t model = nullptr;
+      const sn2_status status = sn2_model_create_builtin(name, &options, &model);
+      if (!available) {
+        EXPECT_EQ(status, sn2_status_unsupported_hardware) << sn2_isa_name(isa);
+        continue;
+      }
+      ASSERT_EQ(status, sn2_status_success) << sn2_last_error();
+      ModelPtr owner(model);
+      sn2_plan_stats stats{};
+      ASSERT_EQ(sn2_model_get_stats(model, &stats), sn2_status_success);
+      const bool views = std::strncmp(name, "shufflenet_v2", 13) == 0 || isa == sn2_isa_avx512f || isa == sn2_isa_scalar;
+      EXPECT_EQ(stats.copy_bytes == 0, views) << name << " " << sn2_isa_name(isa);
+      EXPECT_LE(RelativeMaxError(RunModel(model, input), expected), 1e-4) << name << " " << sn2_isa_name(isa);
+      tried++;
     }
-    ASSERT_EQ(status, sn2_status_success) << sn2_last_error();
-    ModelPtr owner(model);
-    EXPECT_LE(RelativeMaxError(RunModel(model, input), expected), 1e-4) << sn2_isa_name(isa);
-    tried++;
+    EXPECT_GE(tried, 1);
   }
-  EXPECT_GE(tried, 1);
 }
 
 }  // namespace

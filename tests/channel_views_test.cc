@@ -10,25 +10,33 @@
 
 #include "engine/src/engine.h"
 #include "graph/builder.h"
+#include "kernels/config/hardware-config.h"
 #include "test_util.h"
 
 namespace {
 
-// Builds the same graph twice and runs it with and without views; returns max relative error
-// and fills the plan stats of the view run.
-double CompareViews(const std::function<sn2_graph*()>& make, sn2_plan_stats* with_views,
-                    uint32_t extra_flags = SN2_FLAG_REFERENCE) {
+// Builds the same graph twice and runs it with flags `a` and `b`; returns max relative error
+// and fills the plan stats of the first.
+double Compare(const std::function<sn2_graph*()>& make, uint32_t a_flags, uint32_t b_flags, sn2_plan_stats* a_stats,
+               sn2_isa isa = sn2_isa_auto) {
   sn2_model_t a = nullptr, b = nullptr;
-  sn2_options on{}, off{};
-  on.flags = extra_flags;
-  off.flags = extra_flags | SN2_FLAG_NO_CHANNEL_VIEWS;
-  EXPECT_EQ(sn2_model_create_from_graph(make(), &on, &a), sn2_status_success) << sn2_last_error();
-  EXPECT_EQ(sn2_model_create_from_graph(make(), &off, &b), sn2_status_success) << sn2_last_error();
+  sn2_options a_options{}, b_options{};
+  a_options.flags = a_flags;
+  b_options.flags = b_flags;
+  a_options.isa = b_options.isa = isa;
+  EXPECT_EQ(sn2_model_create_from_graph(make(), &a_options, &a), sn2_status_success) << sn2_last_error();
+  EXPECT_EQ(sn2_model_create_from_graph(make(), &b_options, &b), sn2_status_success) << sn2_last_error();
   ModelPtr pa(a), pb(b);
   if (!a || !b) return 1.0;
-  EXPECT_EQ(sn2_model_get_stats(a, with_views), sn2_status_success);
+  EXPECT_EQ(sn2_model_get_stats(a, a_stats), sn2_status_success);
   const auto input = PatternInput(Elements(InputShape(a)), 5);
   return RelativeMaxError(RunModel(a, input), RunModel(b, input));
+}
+
+// The same graph with and without views.
+double CompareViews(const std::function<sn2_graph*()>& make, sn2_plan_stats* with_views,
+                    uint32_t extra_flags = SN2_FLAG_REFERENCE, sn2_isa isa = sn2_isa_auto) {
+  return Compare(make, extra_flags, extra_flags | SN2_FLAG_NO_CHANNEL_VIEWS, with_views, isa);
 }
 
 sn2_graph* Build(uint32_t c, uint32_t hw, const std::function<uint32_t(sn2_builder*, uint32_t)>& body) {
@@ -96,6 +104,46 @@ TEST(ChannelViews, StageOfUnits) {
   }, &stats);
   EXPECT_LE(err, 1e-6);
   EXPECT_EQ(stats.copy_bytes, 0u);
+}
+
+// ShuffleNet V1 units (grouped 1x1 convs around the shuffle and the depthwise conv): the
+// depthwise conv absorbs the shuffle, the grouped conv after it gathers, on the reference and
+// where sn2's kernels run grouped convs (the scalar and AVX-512 paths; also against the
+// reference without views, since the copy plan runs the same grouped kernels). Group widths 8
+// and 16 (gconv2), channels not a multiple of a vector.
+TEST(ChannelViews, ShuffleNetV1UnitsMoveNoBytes) {
+  const auto units = [] {
+    return Build(24, 8, [](sn2_builder* b, uint32_t x) {
+      x = sn2_build_shufflenet_v1_unit(b, "u0", x, 48, 3, 2, false);
+      return sn2_build_shufflenet_v1_unit(b, "u1", x, 48, 3, 1, false);
+    });
+  };
+  sn2_plan_stats stats{};
+  EXPECT_LE(CompareViews(units, &stats), 1e-5);
+  EXPECT_EQ(stats.copy_bytes, 0u);
+  for (sn2_isa isa : {sn2_isa_scalar, sn2_isa_avx512f}) {
+    if (isa == sn2_isa_avx512f && !sn2_get_hardware_config()->avx512f) continue;
+    EXPECT_LE(CompareViews(units, &stats, 0, isa), 1e-5) << sn2_isa_name(isa);
+    EXPECT_EQ(stats.copy_bytes, 0u) << sn2_isa_name(isa);
+    EXPECT_LE(Compare(units, 0, SN2_FLAG_REFERENCE | SN2_FLAG_NO_CHANNEL_VIEWS, &stats, isa), 1e-5)
+        << sn2_isa_name(isa);
+  }
+}
+
+// A grouped 1x1 conv with groups narrower than the pointwise kernels' blocks does not gather:
+// the shuffle before the depthwise conv stays a copy, and the results still agree.
+TEST(ChannelViews, NarrowGroupsKeepTheShuffleACopy) {
+  for (uint32_t flags : {uint32_t(SN2_FLAG_REFERENCE), 0u}) {
+    sn2_plan_stats stats{};
+    double err = CompareViews([] {
+      // 16 -> 24 channels at stride 2, 2 groups: gconv2 makes 8 channels, 4 per group.
+      return Build(16, 6, [](sn2_builder* b, uint32_t x) {
+        return sn2_build_shufflenet_v1_unit(b, "u", x, 24, 2, 2, false);
+      });
+    }, &stats, flags);
+    EXPECT_LE(err, 1e-5) << flags;
+    EXPECT_EQ(stats.copy_bytes, 6u * 6 * 6 * sizeof(float)) << flags;  // the shuffle of 6 channels
+  }
 }
 
 TEST(ChannelViews, AShuffleThatIsTheGraphOutputIsMaterialized) {

@@ -98,12 +98,11 @@ static bool prefer_sn2_maxpool(const struct sn2_model* model, uint32_t n) {
 }
 
 // A 1x1 conv the pointwise backend runs: ungrouped, or grouped (ShuffleNet V1's, the G2
-// experiment's) with at least 8 output channels per group (the graph's validation has checked
-// that groups divide both channel counts). Each group is its own problem with blocks of the
-// tile's width: a depthwise 1x1 conv would compute one lane of 16 per vector.
+// experiment's) with groups wide enough for its blocks (sn2_conv_is_gather_pointwise; the
+// graph's validation has checked that groups divide both channel counts), each group its own
+// problem.
 static bool pointwise_backend_serves(const struct sn2_conv2d_params* c) {
-  return !c->averaging && !c->global_average && !c->max_pooled && sn2_conv_is_grouped_pointwise(c) &&
-         (c->groups == 1 || c->output_channels / c->groups >= 8);
+  return !c->averaging && !c->global_average && !c->max_pooled && sn2_conv_is_gather_pointwise(c);
 }
 
 static const struct sn2_op_backend* pointwise_backend(const struct sn2_model* model, const struct sn2_node* node) {
@@ -117,6 +116,18 @@ static const struct sn2_op_backend* pointwise_backend(const struct sn2_model* mo
 // docs/performance.md). Elsewhere XNNPACK serves plain 1x1 convs.
 static bool prefer_sn2_pointwise(const struct sn2_model* model, const struct sn2_node* node) {
   return model->isa == sn2_isa_avx512f && pointwise_backend_serves(&node->params.conv2d);
+}
+
+// Where the grouped 1x1 convs run on kernels that read and write slot tables, so that they may
+// take a channel view (ShuffleNet V1's shuffle, which the depthwise conv before them absorbs):
+// the reference executor, and sn2's pointwise kernels wherever this plan prefers them for
+// grouped convs (the AVX-512 path; the portable scalar path). Elsewhere XNNPACK runs them on
+// plain tensors, after the shuffle's copy: on the AVX2 path sn2's kernel gathering the view
+// was about a quarter slower than that (V1 g=3, docs/performance.md).
+static bool grouped_pointwise_reads_slots(const struct sn2_model* model) {
+  const uint32_t flags = model->options.flags;
+  if (flags & SN2_FLAG_REFERENCE) return true;
+  return !(flags & SN2_FLAG_XNNPACK_ONLY) && (model->isa == sn2_isa_avx512f || !model->xnnpack);
 }
 
 // Dense k x k convs (groups 1) on the taps driver over the same kernels, on the AVX-512 path:
@@ -373,8 +384,9 @@ enum sn2_status sn2_model_create_from_graph(struct sn2_graph* graph,
     if (status != sn2_status_success) goto error;
   }
 
-  status = sn2_plan_channel_views(model->graph, !(model->options.flags & SN2_FLAG_NO_CHANNEL_VIEWS),
-                                  &model->views);
+  const struct sn2_view_rules view_rules = {!(model->options.flags & SN2_FLAG_NO_CHANNEL_VIEWS),
+                                            grouped_pointwise_reads_slots(model)};
+  status = sn2_plan_channel_views(model->graph, &view_rules, &model->views);
   if (status != sn2_status_success) goto error;
   const struct sn2_graph* g = model->graph;
   model->ops = calloc(g->node_count ? g->node_count : 1, sizeof *model->ops);
