@@ -91,7 +91,7 @@ void Pwconv(benchmark::State& state, sn2_isa isa, Access access, uint32_t nr) {
   const size_t packed_bytes = (sn2_f32_pwconv_packed_size(k, n, config->nr) * sizeof(float) + 63) / 64 * 64;
   std::unique_ptr<float, decltype(&free)> packed(static_cast<float*>(aligned_alloc(64, packed_bytes)), &free);
   sn2_f32_pwconv_pack(k, n, config->nr, weights.data(), bias.data(), packed.get());
-  const sn2_f32_minmax_params params{0.0f, kInf};
+  const sn2_f32_pwconv_params params{0.0f, kInf, false};
   const sn2_pwconv_problem problem = {pixels, k, n, input.data(), in_width, in_slots.data(),
                                      packed.get(), output.data(), out_width, runs.data(),
                                      block_first.data(), params};
@@ -149,7 +149,7 @@ void Ukernel(benchmark::State& state, sn2_isa isa, uint32_t nr) {
   std::vector<const float*> in_rows(mr);
   std::vector<float*> out_rows(mr);
   for (size_t r = 0; r < mr; r++) in_rows[r] = input.data() + r * k, out_rows[r] = output.data() + r * nr;
-  const sn2_f32_minmax_params params{0.0f, kInf};
+  const sn2_f32_pwconv_params params{0.0f, kInf, false};
   for (auto _ : state) {
     config->ukernel(mr, k, nr, in_rows.data(), slots.data(), packed.get(), out_rows.data(), runs.data(),
                     block_first[1], nullptr, &params);
@@ -190,7 +190,7 @@ void Conv5PoolSn2(benchmark::State& state, bool fused) {
   std::unique_ptr<float, decltype(&free)> packed(static_cast<float*>(aligned_alloc(64, packed_bytes)), &free);
   sn2_f32_pwconv_pack(k, n, config->nr, weights.data(), bias.data(), packed.get());
   const sn2_pwconv_problem conv = {pixels, k, n, input.data(), k, slots.data(), packed.get(),
-                                   fused ? output.data() : map.data(), n, runs.data(), block_first.data(), {0.0f, kInf}};
+                                   fused ? output.data() : map.data(), n, runs.data(), block_first.data(), {0.0f, kInf, false}};
   xnn_operator_t pool = fused ? nullptr : GlobalAveragePool(n);
   if (!fused && (!pool || xnn_setup_global_average_pooling_nwc_f32(pool, 1, pixels, map.data(), output.data(),
                                                                    nullptr) != xnn_status_success)) {

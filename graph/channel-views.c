@@ -225,6 +225,25 @@ static bool can_run_in_place(const struct planner* p, const struct sn2_node* nod
   return !p->v->slots[x] || sn2_slots_contiguous(p->v->slots[x], xv->dims[1]);
 }
 
+// A conv with a fused residual r (graph/pass-fuse-residual.c) writes its output y where r lives
+// when nothing else needs r's slots from the conv on and its other input is not stored there.
+static bool residual_in_place(struct planner* p, uint32_t n) {
+  const struct sn2_graph* g = p->graph;
+  const struct sn2_node* node = &g->nodes[n];
+  const uint32_t x = node->inputs[0], r = node->inputs[1], y = node->outputs[0];
+  if (!is_feature_map(g, r) || r == g->input || r == g->output || y == g->output || p->last_use[r] != n) return false;
+  const uint32_t root = p->v->root[r], c = g->values[r].dims[1];
+  if (grow_scratch(p, p->v->width[root]) != sn2_status_success) return false;
+  mark_busy(p, root, n + 1, r);
+  if (p->v->root[x] == root) {
+    for (uint32_t k = 0; k < g->values[x].dims[1]; k++) p->busy[p->v->slots[x][k]] = true;
+  }
+  for (uint32_t k = 0; k < c; k++) {
+    if (p->busy[p->v->slots[r][k]]) return false;
+  }
+  return true;
+}
+
 // One forward pass: which ops become views, where each value lives.
 static enum sn2_status assign(struct planner* p) {
   struct sn2_graph* g = p->graph;
@@ -243,6 +262,14 @@ static enum sn2_status assign(struct planner* p) {
       p->v->root[y] = p->v->root[x];
       p->v->width[y] = 0;
       if (p->v->slots[y]) memcpy(p->v->slots[y], p->v->slots[x], g->values[x].dims[1] * sizeof(uint32_t));
+      continue;
+    }
+    if (node->type == sn2_op_conv2d && node->params.conv2d.residual && residual_in_place(p, n)) {
+      // It runs; its output takes its residual's place.
+      const uint32_t r = node->inputs[1], y = node->outputs[0];
+      p->v->root[y] = p->v->root[r];
+      p->v->width[y] = 0;
+      memcpy(p->v->slots[y], p->v->slots[r], g->values[r].dims[1] * sizeof(uint32_t));
       continue;
     }
     if (node->type == sn2_op_reshape && reshape_keeps_storage(p, node)) {
@@ -374,6 +401,8 @@ static bool repair(struct planner* p) {
     if (p->v->is_view[n]) continue;
     for (uint32_t i = 0; i < node->input_count; i++) {
       const uint32_t x = node->inputs[i];
+      // A conv's residual is read where its output is written, through the same slots.
+      if (node->type == sn2_op_conv2d && i == 1) continue;
       if (!is_feature_map(g, x) || readable(p, node, x)) continue;
       const uint32_t producer = g->values[x].producer;
       if (producer != SN2_INVALID_ID && p->v->is_view[producer]) {

@@ -293,7 +293,9 @@ static enum sn2_status infer_shapes(struct sn2_graph* graph, enum sn2_op_type ty
   const struct sn2_value* x = &graph->values[inputs[0]];
   const char* op = sn2_op_type_name(type);
   uint32_t expected_inputs = 1;
-  if (type == sn2_op_binary || type == sn2_op_matmul) expected_inputs = 2;
+  if (type == sn2_op_binary || type == sn2_op_matmul || (type == sn2_op_conv2d && p->conv2d.residual)) {
+    expected_inputs = 2;
+  }
   if (type != sn2_op_concat && input_count != expected_inputs) {
     return sn2_error(sn2_status_invalid_model, "node %s (%s): has %u inputs, needs %u", name, op,
                      input_count, expected_inputs);
@@ -343,6 +345,20 @@ static enum sn2_status infer_shapes(struct sn2_graph* graph, enum sn2_op_type ty
                            name);
         }
         out.d[2] = out.d[3] = 1;
+      }
+      if (c->residual && status == sn2_status_success) {
+        const struct sn2_value* r = &graph->values[inputs[1]];
+        if (!sn2_conv_is_grouped_pointwise(c) || c->averaging || c->global_average || c->max_pooled) {
+          return sn2_error(sn2_status_invalid_model,
+                           "node %s (Conv): a fused residual input needs a plain 1x1 conv (stride 1, no padding, "
+                           "no fused pool)",
+                           name);
+        }
+        if (r->rank != 4 || memcmp(r->dims, out.d, 4 * sizeof *r->dims) != 0) {
+          return sn2_error(sn2_status_invalid_model,
+                           "node %s (Conv): residual input '%s' is not of the output's shape [%u, %u, %u, %u]",
+                           name, r->name, out.d[0], out.d[1], out.d[2], out.d[3]);
+        }
       }
       if (c->max_pooled && status == sn2_status_success) {
         const struct sn2_pool_params* q = &c->max_pool;

@@ -4,12 +4,13 @@
 #include "graph/passes.h"
 #include "graph/rewrite.h"
 
-// The conv whose output only `pool` reads, if no pool is fused into it yet; else NULL.
+// The conv whose output only `pool` reads, if nothing is fused into it yet (the fused ops'
+// kernels take a plain conv: no pool, no residual); else NULL.
 static struct sn2_node* conv_before(struct sn2_graph* graph, const uint32_t* consumers, const struct sn2_node* pool) {
   struct sn2_node* conv = sn2_single_use_producer(graph, consumers, pool->inputs[0], sn2_op_conv2d);
   if (!conv) return NULL;
   const struct sn2_conv2d_params* c = &conv->params.conv2d;
-  return c->averaging || c->global_average || c->max_pooled ? NULL : conv;
+  return c->averaging || c->global_average || c->max_pooled || c->residual ? NULL : conv;
 }
 
 // The conv takes over the pool's output value; the pool and the map between them go.

@@ -53,7 +53,13 @@ typedef bool (*sn2_fuse_max_pool_filter)(const struct sn2_graph* graph, const ui
                                          const struct sn2_node* conv, const struct sn2_node* pool);
 enum sn2_status sn2_pass_fuse_max_pool(struct sn2_graph* graph, sn2_fuse_max_pool_filter accept);
 
-// All of the above but the pool fusions, in order.
+// An Add of a 1x1 conv's unclamped output (its only reader) and a feature map of the same shape
+// (made before the conv, read by nothing else from the conv on) becomes that conv's residual
+// input, the Add's clamp the conv's (graph/pass-fuse-residual.c). Not part of
+// sn2_optimize_graph: the plan runs it where a kernel serves the fused op (engine/src/model.c).
+enum sn2_status sn2_pass_fuse_residual_add(struct sn2_graph* graph);
+
+// All of the above but the pool and residual fusions, in order.
 enum sn2_status sn2_optimize_graph(struct sn2_graph* graph);
 
 #ifdef __cplusplus

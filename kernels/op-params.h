@@ -58,6 +58,10 @@ struct sn2_conv2d_params {
   // `max_pool` applied to the conv's clamped output map.
   bool max_pooled;
   struct sn2_pool_params max_pool;
+  // A residual Add fused after a 1x1 conv (graph/pass-fuse-residual.c): the node's second input,
+  // of the output's shape, is added to the conv's sums before the clamp. The plan writes the
+  // output where that input lives where it can (engine/src/model.c), so the sum replaces it.
+  bool residual;
 };
 
 struct sn2_batchnorm_params {

@@ -171,7 +171,7 @@ sn2_graph* ChannelsLastInput() {
             sn2_status_success);
   sn2_node_params conv{};
   conv.conv2d = {1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 2, 3, -INFINITY, INFINITY,
-                 static_cast<float*>(malloc(6 * sizeof(float))), nullptr, false, false, false, {}};
+                 static_cast<float*>(malloc(6 * sizeof(float))), nullptr, false, false, false, {}, false};
   for (int i = 0; i < 6; i++) conv.conv2d.weights[i] = float(i) - 2.5f;
   EXPECT_EQ(sn2_graph_add_node(g, sn2_op_conv2d, "conv", &t, 1, &conv, 1, nullptr, &y),
             sn2_status_success);
@@ -212,7 +212,7 @@ sn2_graph* ChannelsLastStem(bool two_readers) {
   auto conv = [&](const char* name, float scale, uint32_t* out) {
     sn2_node_params p{};
     p.conv2d = {3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 3, 8, -INFINITY, INFINITY,
-                static_cast<float*>(malloc(8 * 27 * sizeof(float))), nullptr, false, false, false, {}};
+                static_cast<float*>(malloc(8 * 27 * sizeof(float))), nullptr, false, false, false, {}, false};
     for (int i = 0; i < 8 * 27; i++) p.conv2d.weights[i] = scale * float(i % 11 - 5);
     EXPECT_EQ(sn2_graph_add_node(g, sn2_op_conv2d, name, &t, 1, &p, 1, nullptr, out), sn2_status_success);
   };

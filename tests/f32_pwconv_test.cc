@@ -1,7 +1,8 @@
 // The pointwise gather/scatter micro-kernels against a scalar loop written here, on every ISA
 // this CPU runs (the others are skipped, and say so): channel counts around the vector widths,
 // row tails, gathered inputs, scattered outputs, clamping to both bounds and ReLU (no upper
-// bound), and canaries in every slot a kernel must not write.
+// bound), a residual added in place (each output's prior value, tail rows included), and
+// canaries in every slot a kernel must not write.
 #include <gtest/gtest.h>
 #include <pthreadpool.h>
 
@@ -21,6 +22,7 @@ struct Shape {
   size_t rows, k, n;
   bool gather, scatter, runs;
   bool relu = false;  // bounds [0, inf) (the AVX-512 kernels skip the min there), else [-0.75, 0.5]
+  bool accumulate = false;  // outputs start as a residual, added before the clamp
 };
 
 constexpr float kCanary = -7777.0f;
@@ -63,8 +65,8 @@ void Check(const sn2_pwconv_config* config, const Shape& shape) {
     for (size_t j = 0; j < shape.n; j++) out_slots[j] = uint32_t(2 * j);
     std::shuffle(out_slots.begin(), out_slots.end(), rng);
   }
-  const sn2_f32_minmax_params params = shape.relu ? sn2_f32_minmax_params{0.0f, INFINITY}
-                                                  : sn2_f32_minmax_params{-0.75f, 0.5f};
+  const sn2_f32_pwconv_params params = shape.relu ? sn2_f32_pwconv_params{0.0f, INFINITY, shape.accumulate}
+                                                  : sn2_f32_pwconv_params{-0.75f, 0.5f, shape.accumulate};
 
   std::vector<float> packed(sn2_f32_pwconv_packed_size(shape.k, shape.n, config->nr));
   sn2_f32_pwconv_pack(shape.k, shape.n, config->nr, weights.data(), bias.data(), packed.data());
@@ -73,7 +75,14 @@ void Check(const sn2_pwconv_config* config, const Shape& shape) {
   std::vector<uint32_t> block_first(blocks + 1);
   sn2_f32_pwconv_make_runs(shape.n, config->nr, shape.scatter ? out_slots.data() : nullptr, runs.data(),
                            block_first.data());
-  std::vector<float> output(shape.rows * out_width, kCanary);
+  std::vector<float> output(shape.rows * out_width, kCanary), prior(shape.rows * shape.n, 0.0f);
+  if (shape.accumulate) {
+    for (size_t p = 0; p < shape.rows; p++)
+      for (size_t j = 0; j < shape.n; j++) {
+        prior[p * shape.n + j] = dist(rng);
+        output[p * out_width + (shape.scatter ? out_slots[j] : j)] = prior[p * shape.n + j];
+      }
+  }
   std::vector<const float*> in_rows(config->mr);
   std::vector<float*> out_rows(config->mr);
   for (size_t first = 0; first < shape.rows; first += config->mr) {
@@ -97,6 +106,7 @@ void Check(const sn2_pwconv_config* config, const Shape& shape) {
     for (size_t j = 0; j < shape.n; j++) {
       double acc = bias[j];
       for (size_t q = 0; q < shape.k; q++) acc += double(input[p * in_width + in_slots[q]]) * weights[j * shape.k + q];
+      acc += prior[p * shape.n + j];
       const float expected = std::min(std::max(float(acc), params.min), params.max);
       const size_t slot = shape.scatter ? out_slots[j] : j;
       written[slot] = true;
@@ -134,6 +144,11 @@ TEST_P(PwconvUkernel, MatchesScalarLoop) {
         for (size_t rows : {size_t(1), size_t(3), size_t(4), size_t(7), size_t(9), size_t(15)}) {
           for (int mode = 0; mode < 6; mode++) {
             Check(&configs[c], Shape{rows, k, n, (mode & 1) != 0, mode >= 2, mode >= 4, rows % 2 == 1});
+            if (HasFatalFailure()) return;
+          }
+          // A residual in place: plain, and gathered with outputs scattered in runs.
+          for (int mode : {0, 5}) {
+            Check(&configs[c], Shape{rows, k, n, (mode & 1) != 0, mode >= 2, mode >= 4, rows % 2 == 1, true});
             if (HasFatalFailure()) return;
           }
         }
@@ -179,7 +194,7 @@ TEST_P(PwconvUkernel, GlobalAverageMatchesScalarLoop) {
           std::vector<sn2_pwconv_run> runs(n);
           std::vector<uint32_t> block_first(blocks + 1);
           sn2_f32_pwconv_make_runs(n, config->nr, out_slots.data(), runs.data(), block_first.data());
-          const sn2_f32_minmax_params params{0.0f, INFINITY};
+          const sn2_f32_pwconv_params params{0.0f, INFINITY, false};
           std::vector<float> one(images * out_width, kCanary), two(images * out_width, kCanary);
           sn2_pwconv_problem problem{pixels, k, n, input.data(), in_width, in_slots.data(), packed.data(),
                                      one.data(), out_width, runs.data(), block_first.data(), params};

@@ -28,7 +28,7 @@ float* Floats(size_t n, float value = 1.0f) {
 sn2_node_params ConvParams(uint32_t in_c, uint32_t out_c, uint32_t k, uint32_t groups = 1) {
   sn2_node_params p{};
   p.conv2d = {k, k, 1, 1, 1, 1, 0, 0, 0, 0, groups, in_c, out_c, -INFINITY, INFINITY,
-              Floats(size_t(out_c) * k * k * in_c / groups), nullptr, false, false, false, {}};
+              Floats(size_t(out_c) * k * k * in_c / groups), nullptr, false, false, false, {}, false};
   return p;
 }
 

@@ -462,7 +462,7 @@ sn2_graph* ChannelsLastStemThenMaxPool(uint32_t n, uint32_t h, uint32_t w, uint3
   EXPECT_EQ(sn2_graph_add_node(g, sn2_op_transpose, "to_nchw", &x, 1, &to_nchw, 1, nullptr, &t), sn2_status_success);
   sn2_node_params conv{};
   conv.conv2d = {3, 3, 2, 2, 1, 1, pad_before, pad_before, 1, 1, 1, 3, 24, 0.0f, INFINITY,
-                 static_cast<float*>(malloc(24 * 27 * sizeof(float))), nullptr, false, false, false, {}};
+                 static_cast<float*>(malloc(24 * 27 * sizeof(float))), nullptr, false, false, false, {}, false};
   for (int i = 0; i < 24 * 27; i++) conv.conv2d.weights[i] = 0.05f * float(i % 13 - 6);
   EXPECT_EQ(sn2_graph_add_node(g, sn2_op_conv2d, "conv1", &t, 1, &conv, 1, nullptr, &y), sn2_status_success);
   sn2_node_params pool{};
@@ -539,6 +539,123 @@ TEST(PassFuseMaxPool, ThePlanFusesTheStemWhereItsKernelsServe) {
       const auto expected = RunModel(ref, input), one = RunModel(model, input, 1), two = RunModel(model, input, 2);
       EXPECT_LE(RelativeMaxError(one, expected), 1e-5) << info.kernel << " pad " << pad_before << " flags " << flags;
       EXPECT_EQ(one, two) << info.kernel;
+    }
+  }
+}
+
+// A map x [1, 6, 6, 24] (a 1x1 conv of the input: the graph input is the caller's) -> 1x1
+// conv (ReLU) -> 1x1 conv (`groups`; `clamped`: ReLU) -> Add with x (`add_relu`: the Add's
+// clamp, as pass-fuse-clamp leaves it); `reread`: x read again after; then a 1x1 conv.
+sn2_graph* ConvThenResidualAdd(uint32_t groups, bool clamped, bool add_relu, bool reread) {
+  sn2_builder b;
+  uint32_t x;
+  EXPECT_EQ(sn2_builder_init(&b, 9, {1, 6, 6, 24}, &x), sn2_status_success);
+  x = sn2_build_conv(&b, "stem", x, 24, 1, 1, 0, 1, true);
+  uint32_t y = sn2_build_conv(&b, "pw1", x, 12, 1, 1, 0, 1, true);
+  b.graph->nodes[b.graph->node_count - 1].params.conv2d.output_min = 0.0f;
+  y = sn2_build_conv(&b, "pw2", y, 24, 1, 1, 0, groups, true);
+  if (clamped) b.graph->nodes[b.graph->node_count - 1].params.conv2d.output_min = 0.0f;
+  y = sn2_build_add(&b, "add", x, y);
+  if (add_relu) {
+    sn2_binary_params* add = &b.graph->nodes[b.graph->node_count - 1].params.binary;
+    add->clamped = true, add->output_min = 0.0f, add->output_max = INFINITY;
+  }
+  if (reread) y = sn2_build_add(&b, "again", y, x);
+  y = sn2_build_conv(&b, "head", y, 8, 1, 1, 0, 1, true);  // the graph output stays the caller's
+  sn2_graph* g = nullptr;
+  EXPECT_EQ(sn2_builder_finish(&b, y, &g), sn2_status_success) << sn2_last_error();
+  return g;
+}
+
+TEST(PassFuseResidualAdd, PointwiseConvAndAddBecomeOneOp) {
+  for (uint32_t groups : {1u, 3u}) {
+    for (bool add_relu : {false, true}) {
+      auto r = RunWithAndWithout([&] { return ConvThenResidualAdd(groups, false, add_relu, false); },
+                                 sn2_pass_fuse_residual_add);
+      EXPECT_EQ(r.types_after, (std::vector<sn2_op_type>(4, sn2_op_conv2d))) << groups;
+      EXPECT_LE(r.error, 1e-6) << groups << " " << add_relu;
+    }
+  }
+  // A clamped conv (its clamp comes before the add), or the residual read after the add: the
+  // add stays.
+  auto r = RunWithAndWithout([] { return ConvThenResidualAdd(1, true, true, false); }, sn2_pass_fuse_residual_add);
+  EXPECT_EQ(r.nodes_after, r.nodes_before);
+  EXPECT_EQ(r.error, 0.0);
+  r = RunWithAndWithout([] { return ConvThenResidualAdd(1, false, true, true); }, sn2_pass_fuse_residual_add);
+  EXPECT_EQ(r.nodes_after, r.nodes_before);
+  EXPECT_EQ(r.error, 0.0);
+}
+
+// The same tail where the residual is a channel shuffle of a map read again after the add: the
+// pass fuses (the shuffle is the residual's only reader), but the shuffle's view shares its
+// bytes with that map, so the plan cannot put the output there; the reference computes the
+// fused op apart.
+sn2_graph* ResidualSharingItsBytes() {
+  sn2_builder b;
+  uint32_t x;
+  EXPECT_EQ(sn2_builder_init(&b, 4, {1, 5, 5, 16}, &x), sn2_status_success);
+  const uint32_t w = sn2_build_conv(&b, "w", x, 16, 1, 1, 0, 1, true);
+  const uint32_t r = sn2_build_channel_shuffle(&b, "shuffle", w, 2);
+  uint32_t y = sn2_build_conv(&b, "pw", x, 16, 1, 1, 0, 1, true);
+  y = sn2_build_add(&b, "add", y, r);
+  y = sn2_build_add(&b, "again", y, w);
+  sn2_graph* g = nullptr;
+  EXPECT_EQ(sn2_builder_finish(&b, y, &g), sn2_status_success) << sn2_last_error();
+  return g;
+}
+
+// The plan fuses where sn2's pointwise kernels run every 1x1 conv (the AVX-512 and portable
+// scalar paths), nowhere else; the fused op runs on them where its output can take the
+// residual's place, on the reference otherwise; outputs match the reference, and are the same
+// bits at one and two threads.
+TEST(PassFuseResidualAdd, ThePlanFusesOnlyWhereItsKernelsServe) {
+  const bool avx512 = sn2_get_hardware_config()->avx512f;
+  struct Case {
+    std::function<sn2_graph*()> make;
+    size_t input_size;
+    uint32_t fused_op;    // the fused conv's index in the fused plan
+    bool on_own_kernel;   // in place
+  };
+  const Case cases[] = {
+      {[] { return ConvThenResidualAdd(3, false, true, false); }, 6 * 6 * 24, 2, true},
+      {[] { return ConvThenResidualAdd(1, false, false, false); }, 6 * 6 * 24, 2, true},
+      {ResidualSharingItsBytes, 5 * 5 * 16, 2, false},
+  };
+  for (const Case& k : cases) {
+    const auto input = PatternInput(k.input_size, 5);
+    sn2_options reference_options{};
+    reference_options.flags = SN2_FLAG_REFERENCE;
+    sn2_model_t model = nullptr;
+    ASSERT_EQ(sn2_model_create_from_graph(k.make(), &reference_options, &model), sn2_status_success);
+    sn2_plan_stats stats{};
+    sn2_model_get_stats(model, &stats);
+    const uint32_t unfused_ops = stats.op_count;  // the reference plan keeps the add
+    const auto expected = RunModel(model, input);
+    sn2_model_delete(model);
+    for (sn2_isa isa : {sn2_isa_auto, sn2_isa_scalar, sn2_isa_avx512f, sn2_isa_avx2}) {
+      for (uint32_t flags : {0u, unsigned(SN2_FLAG_XNNPACK_ONLY)}) {
+        sn2_options options{};
+        options.isa = isa;
+        options.flags = flags;
+        model = nullptr;
+        const sn2_status status = sn2_model_create_from_graph(k.make(), &options, &model);
+        if (status == sn2_status_unsupported_hardware) continue;  // an ISA this CPU or build lacks
+        ASSERT_EQ(status, sn2_status_success) << sn2_last_error();
+        ModelPtr owner(model);
+        sn2_model_get_stats(model, &stats);
+        const bool fused = stats.op_count == unfused_ops - 1;
+        const bool own = isa == sn2_isa_scalar || isa == sn2_isa_avx512f || (isa == sn2_isa_auto && avx512);
+        EXPECT_EQ(fused, flags == 0 && own) << "isa " << isa << " flags " << flags;
+        if (fused) {
+          sn2_op_info info{};
+          ASSERT_EQ(sn2_model_get_op_info(model, k.fused_op, &info), sn2_status_success);
+          EXPECT_EQ(std::strncmp(info.kernel, "sn2:f32_pwconv", 14) == 0, k.on_own_kernel) << info.kernel;
+          EXPECT_EQ(std::strcmp(info.kernel, "ref:conv2d") == 0, !k.on_own_kernel) << info.kernel;
+        }
+        const auto one = RunModel(model, input, 1), two = RunModel(model, input, 2);
+        EXPECT_LE(RelativeMaxError(one, expected), 1e-5) << "isa " << isa << " flags " << flags;
+        EXPECT_EQ(one, two) << "isa " << isa << " flags " << flags;
+      }
     }
   }
 }

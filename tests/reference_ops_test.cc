@@ -83,7 +83,7 @@ TEST(ReferenceConv2d, Ones3x3Pad1SumsNeighbourhoods) {
   in.Fill(Iota(9));
   std::vector<float> w(9, 1.0f);
   auto p = Conv(3, 1, 1, 1, 1, 1, w.data());
-  sn2_ref_conv2d(&p, &in.view, &out.view, nullptr);
+  sn2_ref_conv2d(&p, &in.view, nullptr, &out.view, nullptr);
   EXPECT_EQ(out.Values(), (std::vector<float>{12, 21, 16, 27, 45, 33, 24, 39, 28}));
 }
 
@@ -92,7 +92,7 @@ TEST(ReferenceConv2d, Stride2) {
   in.Fill(Iota(9));
   std::vector<float> w(9, 1.0f);
   auto p = Conv(3, 2, 1, 1, 1, 1, w.data());
-  sn2_ref_conv2d(&p, &in.view, &out.view, nullptr);
+  sn2_ref_conv2d(&p, &in.view, nullptr, &out.view, nullptr);
   EXPECT_EQ(out.Values(), (std::vector<float>{12, 16, 24, 28}));
 }
 
@@ -104,7 +104,7 @@ TEST(ReferenceConv2d, AsymmetricPads) {
   auto p = Conv(2, 1, 0, 1, 1, 1, w.data());
   p.pad_left = 1;
   p.pad_bottom = 1;
-  sn2_ref_conv2d(&p, &in.view, &out.view, nullptr);
+  sn2_ref_conv2d(&p, &in.view, nullptr, &out.view, nullptr);
   EXPECT_EQ(out.Values(), (std::vector<float>{5, 12, 16, 11, 24, 28, 7, 15, 17}));
 }
 
@@ -115,7 +115,7 @@ TEST(ReferenceConv2d, Dilation2) {
   std::vector<float> w(9, 1.0f);
   auto p = Conv(3, 1, 0, 1, 1, 1, w.data());
   p.dilation_h = p.dilation_w = 2;
-  sn2_ref_conv2d(&p, &in.view, &out.view, nullptr);
+  sn2_ref_conv2d(&p, &in.view, nullptr, &out.view, nullptr);
   EXPECT_EQ(out.Values(), (std::vector<float>{1 + 3 + 5 + 11 + 13 + 15 + 21 + 23 + 25}));
 }
 
@@ -127,11 +127,11 @@ TEST(ReferenceConv2d, GroupsBiasAndClamp) {
   std::vector<float> bias{0.5f, -1.0f};
   auto p = Conv(1, 1, 0, 4, 2, 2, w.data());
   p.bias = bias.data();
-  sn2_ref_conv2d(&p, &in.view, &out.view, nullptr);
+  sn2_ref_conv2d(&p, &in.view, nullptr, &out.view, nullptr);
   EXPECT_EQ(out.Values(), (std::vector<float>{21.5f, 4299.0f}));
   p.output_max = 1000.0f;
   p.output_min = 30.0f;
-  sn2_ref_conv2d(&p, &in.view, &out.view, nullptr);
+  sn2_ref_conv2d(&p, &in.view, nullptr, &out.view, nullptr);
   EXPECT_EQ(out.Values(), (std::vector<float>{30.0f, 1000.0f}));
 }
 
@@ -142,7 +142,7 @@ TEST(ReferenceConv2d, DepthwiseWithStridedTensors) {
   std::vector<float> w(27, 100.0f);
   for (int c = 0; c < 3; c++) w[c * 9 + 4] = float(c + 1);  // [c][ky][kx][1]
   auto p = Conv(3, 1, 1, 3, 3, 3, w.data());
-  sn2_ref_conv2d(&p, &in.view, &out.view, nullptr);
+  sn2_ref_conv2d(&p, &in.view, nullptr, &out.view, nullptr);
   EXPECT_EQ(out.Values(), (std::vector<float>{2, 6, 12}));
   EXPECT_TRUE(out.CanariesIntact());
 }

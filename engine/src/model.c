@@ -79,6 +79,15 @@ static bool prefer_sn2_depthwise(const struct sn2_model* model, const struct sn2
   return model->isa == sn2_isa_avx512f && sn2_dwconv2d_supports(&node->params.conv2d);
 }
 
+// True if a conv's fused residual and its output are the same storage (the channel views put
+// the output there where nothing else needed the residual's slots).
+static bool residual_in_place(const struct sn2_model* model, uint32_t n) {
+  const struct sn2_graph* g = model->graph;
+  const uint32_t r = g->nodes[n].inputs[1], y = g->nodes[n].outputs[0];
+  return g->values[r].rank == 4 && model->views.root[r] == model->views.root[y] &&
+         memcmp(model->views.slots[r], model->views.slots[y], g->values[r].dims[1] * sizeof(uint32_t)) == 0;
+}
+
 // A max pool sn2's kernels compute: 3x3 stride 2 on a feature map, at most one padding row or
 // column per side.
 static bool maxpool_fits(const struct sn2_model* model, uint32_t n) {
@@ -199,16 +208,18 @@ static bool stem_pool_fusable(const struct sn2_graph* graph, const uint32_t* con
          sn2_maxpool2d_supports(&pool->params.pool, map->dims[2], map->dims[3], out->dims[2], out->dims[3]);
 }
 
-// Pools fused into the conv before them (conv5 + global pool, the stem + max pool) where sn2's
-// own kernels run the plan, the AVX-512 path, and this build has the fused op's kernel: the
-// fused ops have no XNNPACK operator, so neither the XNNPACK-only plan nor the reference plan
-// gets them. Measured in docs/performance.md.
-static enum sn2_status fuse_pools(struct sn2_model* model) {
+// Ops fused into the conv before them where sn2's own kernels run that conv, as the fused ops
+// have no XNNPACK operator (so neither the XNNPACK-only plan nor the reference plan gets them):
+// residual adds into 1x1 convs where sn2's pointwise kernels run every 1x1 conv (the AVX-512
+// path, the portable scalar path); on the AVX-512 path, where this build has the fused op's
+// kernel, the pools (conv5 + global pool, the stem + max pool). Measured in
+// docs/performance.md.
+static enum sn2_status fuse_into_convs(struct sn2_model* model) {
   const uint32_t flags = model->options.flags;
-  if ((flags & (SN2_FLAG_REFERENCE | SN2_FLAG_XNNPACK_ONLY)) || model->isa != sn2_isa_avx512f) {
-    return sn2_status_success;
-  }
+  if (flags & (SN2_FLAG_REFERENCE | SN2_FLAG_XNNPACK_ONLY)) return sn2_status_success;
   enum sn2_status status = sn2_status_success;
+  if (model->isa == sn2_isa_avx512f || !model->xnnpack) status = sn2_pass_fuse_residual_add(model->graph);
+  if (status != sn2_status_success || model->isa != sn2_isa_avx512f) return status;
   if (sn2_pwconv_global_average_backend(model->isa, 1)) status = sn2_pass_fuse_global_average(model->graph);
   if (status == sn2_status_success && sn2_conv_chw2hwc_maxpool_backend(model->isa)) {
     status = sn2_pass_fuse_max_pool(model->graph, stem_pool_fusable);
@@ -241,6 +252,12 @@ static const struct sn2_op_backend* choose_backend(const struct sn2_model* model
   if (model->views.is_view[n]) return sn2_view_backend();
   if (model->options.flags & SN2_FLAG_REFERENCE) return sn2_reference_backend(node->type);
   const bool own_kernels = !(model->options.flags & SN2_FLAG_XNNPACK_ONLY);
+  if (node->type == sn2_op_conv2d && node->params.conv2d.residual) {
+    // The pointwise kernels add the residual in place (the output's prior value); where the
+    // views could not put the output there, the reference reads it apart.
+    const struct sn2_op_backend* backend = own_kernels && residual_in_place(model, n) ? pointwise_backend(model, node) : NULL;
+    return backend ? backend : sn2_reference_backend(node->type);
+  }
   if (!model->xnnpack) return own_kernels ? choose_scalar_backend(model, n) : sn2_reference_backend(node->type);
   if (node->type == sn2_op_conv2d && node->params.conv2d.global_average) {
     // Reads and writes channel views through its slot tables, like the pointwise kernels.
@@ -376,7 +393,7 @@ enum sn2_status sn2_model_create_from_graph(struct sn2_graph* graph,
   model->xnnpack = !(model->isa == sn2_isa_scalar && forced);
   if (!(model->options.flags & SN2_FLAG_NO_GRAPH_PASSES)) {
     status = sn2_optimize_graph(model->graph);
-    if (status == sn2_status_success) status = fuse_pools(model);
+    if (status == sn2_status_success) status = fuse_into_convs(model);
     if (status != sn2_status_success) goto error;
   }
   if (model->xnnpack && !(model->options.flags & SN2_FLAG_REFERENCE)) {

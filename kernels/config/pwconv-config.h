@@ -42,7 +42,7 @@ struct sn2_pwconv_problem {
   size_t output_stride;
   const struct sn2_pwconv_run* runs;  // from sn2_f32_pwconv_make_runs for the config's NR
   const uint32_t* block_first;
-  struct sn2_f32_minmax_params params;
+  struct sn2_f32_pwconv_params params;
 };
 void sn2_f32_pwconv_run(const struct sn2_pwconv_config* config,
                         const struct sn2_pwconv_problem* problem, void* threadpool);

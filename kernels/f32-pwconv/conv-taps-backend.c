@@ -32,7 +32,7 @@ struct taps_state {
   float* patches;             // edge_count * k
   struct sn2_pwconv_run* runs;
   uint32_t* block_first;
-  struct sn2_f32_minmax_params params;
+  struct sn2_f32_pwconv_params params;
 };
 
 void sn2_conv_taps_destroy(void* state) {
@@ -158,7 +158,7 @@ enum sn2_status sn2_conv_taps_create(const struct sn2_op_context* ctx, pthreadpo
   s->in_image_stride = (size_t)in->strides[0], s->in_row_stride = (size_t)in->strides[2];
   s->in_pixel_stride = (size_t)in->strides[3];
   s->out_h = out->shape.h, s->out_w = out->shape.w, s->out_pixel_stride = out->pixel_stride;
-  s->params = (struct sn2_f32_minmax_params){c->output_min, c->output_max};
+  s->params = (struct sn2_f32_pwconv_params){c->output_min, c->output_max, false};
   interior(s->out_h, s->in_h, c->kernel_h, c->stride_h, c->dilation_h, c->pad_top, &s->oy0, &s->oy1);
   interior(s->out_w, s->in_w, c->kernel_w, c->stride_w, c->dilation_w, c->pad_left, &s->ox0, &s->ox1);
   if (s->oy0 == s->oy1 || s->ox0 == s->ox1) s->oy0 = s->oy1 = s->ox0 = s->ox1 = 0;

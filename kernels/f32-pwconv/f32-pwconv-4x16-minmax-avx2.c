@@ -5,19 +5,23 @@
 #include "kernels/f32-pwconv/pwconv.h"
 
 // Lanes of `v` (channels 8 * half .. 8 * half + 7 of the block) that fall in `run`, stored at
-// the run's offset; the other lanes are masked off and never accessed.
-static void store_run(float* out, const struct sn2_pwconv_run* run, int half, __m256 v) {
+// the run's offset, clamped; with `accumulate`, added to what those lanes hold there first. The
+// other lanes are masked off and never accessed.
+static void store_run(float* out, const struct sn2_pwconv_run* run, int half, __m256 v, bool accumulate,
+                      __m256 vmin, __m256 vmax) {
   const __m256i lane = _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(8 * half));
   const __m256i mask = _mm256_and_si256(_mm256_cmpgt_epi32(lane, _mm256_set1_epi32((int)run->begin - 1)),
                                         _mm256_cmpgt_epi32(_mm256_set1_epi32((int)run->end), lane));
   if (_mm256_testz_si256(mask, mask)) return;
-  _mm256_maskstore_ps(out + (ptrdiff_t)run->offset - (ptrdiff_t)run->begin + 8 * half, mask, v);
+  float* at = out + (ptrdiff_t)run->offset - (ptrdiff_t)run->begin + 8 * half;
+  if (accumulate) v = _mm256_add_ps(v, _mm256_maskload_ps(at, mask));
+  _mm256_maskstore_ps(at, mask, _mm256_min_ps(_mm256_max_ps(v, vmin), vmax));
 }
 
 void sn2_f32_pwconv_minmax_ukernel_4x16__avx2(
     size_t rows, size_t k, size_t n, const float* const* input_rows, const uint32_t* input_slots,
     const float* packed, float* const* output_rows, const struct sn2_pwconv_run* runs,
-    size_t run_count, const void* prefetch, const struct sn2_f32_minmax_params* params) {
+    size_t run_count, const void* prefetch, const struct sn2_f32_pwconv_params* params) {
   (void)n;         // the runs say which channels are stored
   (void)prefetch;  // not measured on this path yet
   const float* i0 = input_rows[0];
@@ -39,13 +43,13 @@ void sn2_f32_pwconv_minmax_ukernel_4x16__avx2(
     a20 = _mm256_fmadd_ps(x2, w0, a20), a21 = _mm256_fmadd_ps(x2, w1, a21);
     a30 = _mm256_fmadd_ps(x3, w0, a30), a31 = _mm256_fmadd_ps(x3, w1, a31);
   }
+  // Only the `rows` distinct pixels: each stores once (an accumulating store reads its pixel's
+  // prior value).
   __m256 acc[4][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}};
   for (size_t r = 0; r < rows; r++) {
-    const __m256 y0 = _mm256_min_ps(_mm256_max_ps(acc[r][0], vmin), vmax);
-    const __m256 y1 = _mm256_min_ps(_mm256_max_ps(acc[r][1], vmin), vmax);
     for (size_t i = 0; i < run_count; i++) {
-      store_run(output_rows[r], &runs[i], 0, y0);
-      store_run(output_rows[r], &runs[i], 1, y1);
+      store_run(output_rows[r], &runs[i], 0, acc[r][0], params->accumulate, vmin, vmax);
+      store_run(output_rows[r], &runs[i], 1, acc[r][1], params->accumulate, vmin, vmax);
     }
   }
 }

@@ -10,9 +10,8 @@ enum { MR = 4, NR = 4 };
 void sn2_f32_pwconv_minmax_ukernel_4x4__scalar(
     size_t rows, size_t k, size_t n, const float* const* input_rows, const uint32_t* input_slots,
     const float* packed, float* const* output_rows, const struct sn2_pwconv_run* runs,
-    size_t run_count, const void* prefetch, const struct sn2_f32_minmax_params* params) {
+    size_t run_count, const void* prefetch, const struct sn2_f32_pwconv_params* params) {
   (void)n;         // the runs cover the block's n channels
-  (void)rows;      // tail rows repeat the last pixel: they recompute and rewrite its own values
   (void)prefetch;  // the scalar path's layers are compute-bound; nothing to hide
   float acc[MR][NR];
   for (int r = 0; r < MR; r++)
@@ -29,18 +28,19 @@ void sn2_f32_pwconv_minmax_ukernel_4x4__scalar(
     for (int r = 0; r < MR; r++)
       for (int j = 0; j < NR; j++) acc[r][j] += x[r] * w[j];
   }
-  // The SIMD kernels' clamp: max then min, each keeping the bound when the value is NaN.
+  // The SIMD kernels' clamp: max then min, each keeping the bound when the value is NaN. Only
+  // the `rows` distinct pixels store (tail rows repeat the last one, whose prior value an
+  // accumulating store reads).
   const float lo = params->min, hi = params->max;
-  for (int r = 0; r < MR; r++) {
-    for (int j = 0; j < NR; j++) {
-      const float v = acc[r][j] > lo ? acc[r][j] : lo;
-      acc[r][j] = v < hi ? v : hi;
-    }
-  }
   for (size_t i = 0; i < run_count; i++) {
     const size_t begin = runs[i].begin, end = runs[i].end, offset = runs[i].offset;
-    for (int r = 0; r < MR; r++) {
-      for (size_t j = begin; j < end; j++) output_rows[r][offset + (j - begin)] = acc[r][j];
+    for (size_t r = 0; r < rows; r++) {
+      for (size_t j = begin; j < end; j++) {
+        float* out = &output_rows[r][offset + (j - begin)];
+        float v = params->accumulate ? acc[r][j] + *out : acc[r][j];
+        v = v > lo ? v : lo;
+        *out = v < hi ? v : hi;
+      }
     }
   }
 }

@@ -7,12 +7,13 @@
 #include <immintrin.h>
 #include <math.h>
 
+#include "kernels/f32-pwconv/f32-pwconv-epilogue-avx512f.h"
 #include "kernels/f32-pwconv/pwconv.h"
 
 void sn2_f32_pwconv_minmax_ukernel_7x32__avx512f(
     size_t rows, size_t k, size_t n, const float* const* input_rows, const uint32_t* input_slots,
     const float* packed, float* const* output_rows, const struct sn2_pwconv_run* runs,
-    size_t run_count, const void* prefetch, const struct sn2_f32_minmax_params* params) {
+    size_t run_count, const void* prefetch, const struct sn2_f32_pwconv_params* params) {
   (void)rows;  // tail rows repeat the last pixel: they recompute and rewrite its own values
   const float* i0 = input_rows[0];
   const float* i1 = input_rows[1];
@@ -74,6 +75,18 @@ void sn2_f32_pwconv_minmax_ukernel_7x32__avx512f(
   // The min only where there is an upper bound: ReLU (every ShuffleNet 1x1 conv) has none,
   // and max-then-min is the same clamp, NaN included, with 7 x 2 fewer ops on the FMA ports.
   const __m512 vmin = _mm512_set1_ps(params->min), vmax = _mm512_set1_ps(params->max);
+  if (params->accumulate) {
+    const __m512 v0[7] = {a00, a10, a20, a30, a40, a50, a60}, v1[7] = {a01, a11, a21, a31, a41, a51, a61};
+    const bool clamp_max = params->max != INFINITY;
+    for (size_t i = 0; i < run_count; i++) {
+      const int begin = (int)runs[i].begin, end = (int)runs[i].end;
+      const ptrdiff_t shift = (ptrdiff_t)runs[i].offset - begin;
+      const __mmask16 m0 = sn2_lanes16(begin, end), m1 = sn2_lanes16(begin - 16, end - 16);
+      if (m0) sn2_pwconv_add_store_7_avx512f(output_rows, shift, m0, v0, vmin, vmax, clamp_max);
+      if (m1) sn2_pwconv_add_store_7_avx512f(output_rows, shift + 16, m1, v1, vmin, vmax, clamp_max);
+    }
+    return;
+  }
 #define SN2_MAX(a) a = _mm512_max_ps(a, vmin)
   SN2_MAX(a00), SN2_MAX(a01), SN2_MAX(a10), SN2_MAX(a11), SN2_MAX(a20), SN2_MAX(a21);
   SN2_MAX(a30), SN2_MAX(a31), SN2_MAX(a40), SN2_MAX(a41), SN2_MAX(a50), SN2_MAX(a51);

@@ -201,6 +201,18 @@ static void destroy(void* state) {
   free(s);
 }
 
+// The kernels add a residual as each output's prior value: it must be stored exactly where the
+// output goes (the plan puts the output there, engine/src/model.c).
+static bool residual_in_place(const struct sn2_tensor* residual, const struct sn2_tensor* out) {
+  if (residual->data != out->data || residual->pixel_stride != out->pixel_stride) return false;
+  for (uint32_t q = 0; q < out->shape.c; q++) {
+    const uint32_t r = residual->channel_slots ? residual->channel_slots[q] : q;
+    const uint32_t o = out->channel_slots ? out->channel_slots[q] : q;
+    if (r != o) return false;
+  }
+  return true;
+}
+
 // A grouped 1x1 conv is one problem per group: its slice of the input's slot table, its panel
 // of packed weights, the runs of its output channels. Each group's packed weights start on a
 // cache line: a 64-byte vector load never straddles two.
@@ -218,6 +230,11 @@ static enum sn2_status create(const struct sn2_op_context* c, pthreadpool_t pool
   if (p->global_average && groups != 1) {
     return sn2_error(sn2_status_unsupported_parameter, "node %s: %s fuses a global average into ungrouped convs only",
                      c->node->name, config->global_average_name);
+  }
+  if (p->residual && !residual_in_place(&c->inputs[1], out)) {
+    return sn2_error(sn2_status_unsupported_parameter,
+                     "node %s: %s adds a residual only in place (the residual stored where the output goes)",
+                     c->node->name, config->name);
   }
   struct pwconv_state* s = calloc(1, sizeof *s);
   if (!s) return sn2_error(sn2_status_out_of_memory, "node %s: out of memory", c->node->name);
@@ -255,7 +272,7 @@ static enum sn2_status create(const struct sn2_op_context* c, pthreadpool_t pool
         .packed = packed,
         .output = out->data, .output_stride = out->pixel_stride,
         .runs = s->runs + g * n, .block_first = s->block_first + g * (blocks + 1),
-        .params = {p->output_min, p->output_max},
+        .params = {p->output_min, p->output_max, p->residual},
     };
   }
   *state_out = s;

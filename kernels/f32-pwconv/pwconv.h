@@ -13,6 +13,7 @@
 #ifndef SN2_KERNELS_F32_PWCONV_PWCONV_H
 #define SN2_KERNELS_F32_PWCONV_PWCONV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,15 @@ struct sn2_f32_minmax_params {
   float min, max;
 };
 
+// The 1x1 kernels' epilogue: the clamp, and whether each output is first added to what its
+// location holds (a residual fused in place, graph/pass-fuse-residual.c): then
+//   out[r][dest(j)] = clamp(out[r][dest(j)] + bias[j] + sum_k ...).
+// Every row reads its prior value before any row of the call stores (tail rows repeat a pixel).
+struct sn2_f32_pwconv_params {
+  float min, max;
+  bool accumulate;
+};
+
 // Channels [begin, end) of a block go to out[offset + (j - begin)] in every output pixel.
 struct sn2_pwconv_run {
   uint32_t begin, end, offset;
@@ -45,7 +55,7 @@ typedef void (*sn2_f32_pwconv_ukernel_fn)(
     float* const* output_rows,        // MR pixel pointers (tail rows repeat the last one)
     const struct sn2_pwconv_run* runs, size_t run_count,  // cover [0, n) once
     const void* prefetch,             // k cache lines to bring toward L2 as it goes, or NULL
-    const struct sn2_f32_minmax_params* params);
+    const struct sn2_f32_pwconv_params* params);
 
 // Packed size in floats, and the packing: for each block of NR output channels, the bias block
 // then k rows of NR weights; padded with zeros past n. `weights` is [n][k].
@@ -78,7 +88,7 @@ const void* sn2_f32_pwconv_prefetch_share(const char* plan, size_t share_bytes, 
   void fn(size_t rows, size_t k, size_t n, const float* const* input_rows,                 \
           const uint32_t* input_slots, const float* packed, float* const* output_rows,     \
           const struct sn2_pwconv_run* runs, size_t run_count, const void* prefetch,       \
-          const struct sn2_f32_minmax_params* params);
+          const struct sn2_f32_pwconv_params* params);
 SN2_PWCONV_UKERNELS(SN2_DECLARE_PWCONV)
 #undef SN2_DECLARE_PWCONV
 

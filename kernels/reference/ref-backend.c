@@ -4,7 +4,8 @@
 
 static void run_conv2d(const struct sn2_op_context* c, void* s, pthreadpool_t pool) {
   (void)s;
-  sn2_ref_conv2d(&c->node->params.conv2d, &c->inputs[0], &c->outputs[0], pool);
+  const struct sn2_conv2d_params* p = &c->node->params.conv2d;
+  sn2_ref_conv2d(p, &c->inputs[0], p->residual ? &c->inputs[1] : NULL, &c->outputs[0], pool);
 }
 static void run_batchnorm(const struct sn2_op_context* c, void* s, pthreadpool_t pool) {
   (void)s, (void)pool;

@@ -6,12 +6,13 @@
 struct conv2d_task {
   const struct sn2_conv2d_params* params;
   const struct sn2_tensor* input;
+  const struct sn2_tensor* residual;  // NULL unless params->residual
   const struct sn2_tensor* output;
 };
 
-// Output (n, oy, ox, oc) of the conv, clamped.
+// Output (n, oy, ox, oc) of the conv plus `addend` (a residual's value, or 0), clamped.
 static float conv_value(const struct sn2_conv2d_params* p, const struct sn2_tensor* in, uint32_t n, uint32_t oy,
-                        uint32_t ox, uint32_t oc) {
+                        uint32_t ox, uint32_t oc, float addend) {
   const uint32_t group_in = p->input_channels / p->groups;
   const uint32_t group = oc / (p->output_channels / p->groups);
   float acc = p->bias ? p->bias[oc] : 0.0f;
@@ -26,20 +27,25 @@ static float conv_value(const struct sn2_conv2d_params* p, const struct sn2_tens
       for (uint32_t ic = 0; ic < group_in; ic++) acc += src[sn2_channel_slot(in, group * group_in + ic)] * w[ic];
     }
   }
+  if (p->residual) acc += addend;
   return fminf(fmaxf(acc, p->output_min), p->output_max);
 }
 
-// One output row (n, oy): every x and every output channel.
+// One output row (n, oy): every x and every output channel. A residual is read at each
+// output just before that output is written, so the output may be the residual's own storage.
 static void conv2d_row(void* context, size_t row) {
   const struct conv2d_task* task = context;
   const struct sn2_conv2d_params* p = task->params;
   const struct sn2_tensor* out = task->output;
+  const struct sn2_tensor* res = task->residual;
   const uint32_t n = (uint32_t)(row / out->shape.h);
   const uint32_t oy = (uint32_t)(row % out->shape.h);
   for (uint32_t ox = 0; ox < out->shape.w; ox++) {
     float* dst = sn2_tensor_pixel(out, n, oy, ox);
+    const float* add = res ? sn2_tensor_pixel(res, n, oy, ox) : NULL;
     for (uint32_t oc = 0; oc < p->output_channels; oc++) {
-      dst[sn2_channel_slot(out, oc)] = conv_value(p, task->input, n, oy, ox, oc);
+      const float addend = add ? add[sn2_channel_slot(res, oc)] : 0.0f;
+      dst[sn2_channel_slot(out, oc)] = conv_value(p, task->input, n, oy, ox, oc, addend);
     }
   }
 }
@@ -65,7 +71,7 @@ static void max_pooled_row(void* context, size_t row) {
         for (uint32_t kx = 0; kx < q->kernel_w; kx++) {
           const int64_t cx = (int64_t)px * q->stride_w + kx - q->pad_left;
           if (cx < 0 || cx >= conv_w) continue;
-          best = fmaxf(best, conv_value(p, in, n, (uint32_t)cy, (uint32_t)cx, oc));
+          best = fmaxf(best, conv_value(p, in, n, (uint32_t)cy, (uint32_t)cx, oc, 0.0f));
         }
       }
       dst[sn2_channel_slot(out, oc)] = best;
@@ -83,15 +89,15 @@ static void global_average_channel(void* context, size_t index) {
   const uint32_t oc = (uint32_t)(index % p->output_channels);
   float sum = 0.0f;
   for (uint32_t y = 0; y < in->shape.h; y++) {
-    for (uint32_t x = 0; x < in->shape.w; x++) sum += conv_value(p, in, n, y, x, oc);
+    for (uint32_t x = 0; x < in->shape.w; x++) sum += conv_value(p, in, n, y, x, oc, 0.0f);
   }
   const float scale = 1.0f / (float)((size_t)in->shape.h * in->shape.w);
   sn2_tensor_pixel(task->output, n, 0, 0)[sn2_channel_slot(task->output, oc)] = sum * scale;
 }
 
 void sn2_ref_conv2d(const struct sn2_conv2d_params* params, const struct sn2_tensor* input,
-                    const struct sn2_tensor* output, pthreadpool_t threadpool) {
-  struct conv2d_task task = {params, input, output};
+                    const struct sn2_tensor* residual, const struct sn2_tensor* output, pthreadpool_t threadpool) {
+  struct conv2d_task task = {params, input, params->residual ? residual : NULL, output};
   if (params->global_average) {
     pthreadpool_parallelize_1d(threadpool, global_average_channel, &task,
                                (size_t)output->shape.n * params->output_channels, 0);

@@ -15,8 +15,9 @@ extern "C" {
 #endif
 
 // Output rows are split over `threadpool` (NULL = calling thread); results do not depend on it.
+// `residual`: the second input where params->residual (else ignored); `output` may be its storage.
 void sn2_ref_conv2d(const struct sn2_conv2d_params* params, const struct sn2_tensor* input,
-                    const struct sn2_tensor* output, pthreadpool_t threadpool);
+                    const struct sn2_tensor* residual, const struct sn2_tensor* output, pthreadpool_t threadpool);
 void sn2_ref_max_pool(const struct sn2_pool_params* params, const struct sn2_tensor* input,
                       const struct sn2_tensor* output);
 void sn2_ref_avg_pool(const struct sn2_pool_params* params, const struct sn2_tensor* input,
