@@ -838,13 +838,16 @@ uint64_t sn2_node_weight_elements(const struct sn2_node* node) {
 uint64_t sn2_node_memory_access_elements(const struct sn2_graph* graph,
                                          const struct sn2_node* node) {
   uint64_t elements = sn2_node_weight_elements(node);
+  // A conv counts its own input and output map, even where a pool fused into it never stores
+  // that map or a residual Add fused into it reads a second input: the paper's model is a
+  // property of the network, the same in every plan (the pool and the Add are not convs and
+  // were never counted).
+  if (node->type == sn2_op_conv2d) {
+    return elements + sn2_value_elements(&graph->values[node->inputs[0]]) + conv_map_elements(graph, node);
+  }
   for (uint32_t i = 0; i < node->input_count; i++) {
     elements += sn2_value_elements(&graph->values[node->inputs[i]]);
   }
-  // A conv counts its own output map even where a pool fused into it never stores that map:
-  // the paper's model is a property of the network, the same in every plan (the pool is not a
-  // conv and was never counted).
-  if (node->type == sn2_op_conv2d) return elements + conv_map_elements(graph, node);
   for (uint32_t o = 0; o < node->output_count; o++) {
     elements += sn2_value_elements(&graph->values[node->outputs[o]]);
   }

@@ -82,6 +82,28 @@ TEST(BuiltinMacs, ShuffleNetV2MatchesTorchvisionCounts) {
   }
 }
 
+// The paper's memory access cost of the convs and the classifier is the network's, whatever
+// the plan fuses into them (pools, V1's residual Adds): the same in the fused plan and in the
+// reference plan, which fuses nothing.
+TEST(BuiltinPlan, ConvMemoryAccessIsTheSameInEveryPlan) {
+  for (const char* name : {"shufflenet_v2_x1_0", "shufflenet_v1_g3"}) {
+    uint64_t sums[2] = {0, 0};
+    for (int plan = 0; plan < 2; plan++) {
+      sn2_options options{};
+      options.flags = plan ? SN2_FLAG_REFERENCE : 0u;
+      ModelPtr model = MakeBuiltin(name, options);
+      sn2_plan_stats stats{};
+      ASSERT_EQ(sn2_model_get_stats(model.get(), &stats), sn2_status_success);
+      for (uint32_t i = 0; i < stats.op_count; i++) {
+        sn2_op_info op{};
+        ASSERT_EQ(sn2_model_get_op_info(model.get(), i, &op), sn2_status_success);
+        if (!std::strcmp(op.type, "Conv") || !std::strcmp(op.type, "FullyConnected")) sums[plan] += op.mac_bytes;
+      }
+    }
+    EXPECT_EQ(sums[0], sums[1]) << name;
+  }
+}
+
 // V1's shuffle sits between its grouped 1x1 conv and the depthwise conv: where sn2's kernels run
 // the grouped convs (the AVX-512 and scalar paths), the depthwise conv absorbs the permutation
 // and the grouped conv after it gathers through the shuffled slots.
