@@ -39,8 +39,10 @@ static struct sn2_node* fusable_conv(struct sn2_graph* graph, const uint32_t* co
   const struct sn2_value* y = &graph->values[operand];
   const uint32_t at = (uint32_t)(conv - graph->nodes);
   // The fused op runs where the conv ran: the residual must exist by then, and nothing but the
-  // add may read it from there on (the fused op writes over it).
-  if (residual == operand || residual == graph->input || residual == graph->output || sn2_value_is_constant(r) ||
+  // add may read it from there on (the fused op writes over it). The graph output is the
+  // caller's plain tensor, never a residual's storage: an Add that makes it stays.
+  if (graph->nodes[add].outputs[0] == graph->output || residual == operand || residual == graph->input ||
+      residual == graph->output || sn2_value_is_constant(r) ||
       r->rank != 4 || memcmp(r->dims, y->dims, 4 * sizeof *r->dims) != 0 || r->producer == SN2_INVALID_ID ||
       r->producer >= at || !read_only_before(graph, residual, at, add)) {
     return NULL;
