@@ -56,6 +56,55 @@ static struct range output_range(const struct sn2_graph* graph, const struct sn2
   }
 }
 
+// Where a node's output range is set (a fused activation): its bounds, or NULLs.
+static void clamp_bounds(struct sn2_node* p, float** lo, float** hi) {
+  *lo = *hi = NULL;
+  if (p->type == sn2_op_conv2d) *lo = &p->params.conv2d.output_min, *hi = &p->params.conv2d.output_max;
+  if (p->type == sn2_op_fully_connected) *lo = &p->params.fully_connected.output_min, *hi = &p->params.fully_connected.output_max;
+  if (p->type == sn2_op_clamp) *lo = &p->params.clamp.min, *hi = &p->params.clamp.max;
+  if (p->type == sn2_op_binary) {
+    if (!p->params.binary.clamped) {
+      p->params.binary.output_min = -INFINITY;
+      p->params.binary.output_max = INFINITY;
+    }
+    *lo = &p->params.binary.output_min, *hi = &p->params.binary.output_max;
+  }
+}
+
+static void narrow(struct sn2_node* p, float* lo, float* hi, struct sn2_clamp_params c) {
+  if (p->type == sn2_op_binary) p->params.binary.clamped = true;
+  *lo = fmaxf(*lo, c.min);
+  *hi = fminf(*hi, c.max);
+  if (*lo > *hi) *lo = *hi;
+}
+
+// A clamp after a concat that only it reads goes into the concat's inputs instead: each input
+// already within its range, or made by an op that takes the clamp and read by the concat alone
+// (ShuffleNet V1's stride-2 units: the ReLU after concatenating the shortcut, already
+// non-negative, and the grouped conv's output). False, changing nothing, where some input is
+// neither.
+static bool clamp_through_concat(struct sn2_graph* graph, const uint32_t* consumers, struct range* ranges,
+                                 const struct sn2_node* concat, struct sn2_clamp_params c) {
+  for (uint32_t pass = 0; pass < 2; pass++) {  // check every input, then rewrite
+    for (uint32_t i = 0; i < concat->input_count; i++) {
+      const uint32_t x = concat->inputs[i];
+      if (ranges[x].lo >= c.min && ranges[x].hi <= c.max) continue;
+      const uint32_t producer = graph->values[x].producer;
+      float* lo = NULL;
+      float* hi = NULL;
+      if (producer != SN2_INVALID_ID && sn2_has_single_consumer(consumers, graph, x)) {
+        clamp_bounds(&graph->nodes[producer], &lo, &hi);
+      }
+      if (!lo) return false;
+      if (pass == 1) {
+        narrow(&graph->nodes[producer], lo, hi, c);
+        ranges[x] = (struct range){*lo, *hi};
+      }
+    }
+  }
+  return true;
+}
+
 enum sn2_status sn2_pass_fuse_clamp(struct sn2_graph* graph) {
   struct sn2_rewrite rw;
   enum sn2_status status = sn2_rewrite_start(graph, &rw);
@@ -76,27 +125,22 @@ enum sn2_status sn2_pass_fuse_clamp(struct sn2_graph* graph) {
       struct sn2_node* p = producer != SN2_INVALID_ID ? &graph->nodes[producer] : NULL;
       float* lo = NULL;
       float* hi = NULL;
-      if (p && p->type == sn2_op_conv2d) lo = &p->params.conv2d.output_min, hi = &p->params.conv2d.output_max;
-      if (p && p->type == sn2_op_fully_connected) lo = &p->params.fully_connected.output_min, hi = &p->params.fully_connected.output_max;
-      if (p && p->type == sn2_op_clamp) lo = &p->params.clamp.min, hi = &p->params.clamp.max;
-      if (p && p->type == sn2_op_binary) {
-        if (!p->params.binary.clamped) {
-          p->params.binary.output_min = -INFINITY;
-          p->params.binary.output_max = INFINITY;
-        }
-        lo = &p->params.binary.output_min, hi = &p->params.binary.output_max;
-      }
+      if (p) clamp_bounds(p, &lo, &hi);
       const bool redundant = ranges[x].lo >= c.min && ranges[x].hi <= c.max;
       const bool fusable = lo && sn2_has_single_consumer(consumers, graph, x);
-      if (redundant || fusable) {
+      const bool through_concat = !redundant && !fusable && p && p->type == sn2_op_concat &&
+                                  sn2_has_single_consumer(consumers, graph, x) &&
+                                  clamp_through_concat(graph, consumers, ranges, p, c);
+      if (redundant || fusable || through_concat) {
         if (redundant) {
           sn2_log_rewrite("fuse clamp", "node %s (Clamp [%g, %g]) removed: its input lies in [%g, %g]",
                           node->name, c.min, c.max, ranges[x].lo, ranges[x].hi);
+        } else if (through_concat) {
+          ranges[x] = output_range(graph, p, ranges);
+          sn2_log_rewrite("fuse clamp", "node %s (Clamp) fused into the inputs of node %s (Concat)", node->name,
+                          p->name);
         } else {
-          if (p->type == sn2_op_binary) p->params.binary.clamped = true;
-          *lo = fmaxf(*lo, c.min);
-          *hi = fminf(*hi, c.max);
-          if (*lo > *hi) *lo = *hi;
+          narrow(p, lo, hi, c);
           ranges[x] = (struct range){*lo, *hi};
           sn2_log_rewrite("fuse clamp", "node %s (Clamp) fused into node %s (%s)", node->name,
                           p->name, sn2_op_type_name(p->type));

@@ -210,6 +210,35 @@ TEST(PassFuseClamp, ReluAfterAddFusesIntoTheAdd) {
   EXPECT_EQ(r.error, 0.0);
 }
 
+// ShuffleNet V1's stride-2 tail: a ReLU after concatenating an average pool of a ReLU's output
+// (already non-negative) and a conv (which takes the ReLU): the clamp goes. Where the pool's
+// input is not bounded (an input neither within the range nor able to take the clamp), or the
+// conv's output has another reader, it stays.
+TEST(PassFuseClamp, ReluAfterConcatGoesIntoItsInputs) {
+  auto make = [](bool relu_before_pool, bool conv_read_twice) {
+    return [=] {
+      return ConvThen([=](sn2_builder* b, uint32_t x) {
+        if (relu_before_pool) x = sn2_build_relu(b, "relu0", x);
+        const uint32_t pooled = sn2_build_avg_pool(b, "pool", x, 3, 2, 1);
+        const uint32_t y = sn2_build_conv(b, "conv2", x, 8, 3, 2, 1, 1, true);
+        uint32_t out = sn2_build_relu(b, "relu", sn2_build_concat2(b, "concat", pooled, y));
+        if (conv_read_twice) out = sn2_build_concat2(b, "again", out, y);
+        return out;
+      });
+    };
+  };
+  auto r = RunWithAndWithout(make(true, false), sn2_pass_fuse_clamp);
+  EXPECT_EQ(r.types_after,
+            (std::vector<sn2_op_type>{sn2_op_conv2d, sn2_op_avg_pool, sn2_op_conv2d, sn2_op_concat}));
+  EXPECT_EQ(r.error, 0.0);
+  r = RunWithAndWithout(make(false, false), sn2_pass_fuse_clamp);
+  EXPECT_EQ(r.nodes_after, r.nodes_before);
+  EXPECT_EQ(r.error, 0.0);
+  r = RunWithAndWithout(make(true, true), sn2_pass_fuse_clamp);
+  EXPECT_EQ(r.nodes_after, r.nodes_before - 1);  // relu0 into the first conv; the clamp stays
+  EXPECT_EQ(r.error, 0.0);
+}
+
 TEST(PassAvgPool, CountIncludePadPoolBecomesDepthwiseConv) {
   auto make = [](bool include_pad) {
     return [include_pad] {
@@ -545,8 +574,8 @@ TEST(PassFuseMaxPool, ThePlanFusesTheStemWhereItsKernelsServe) {
 
 // A map x [1, 6, 6, 24] (a 1x1 conv of the input: the graph input is the caller's) -> 1x1
 // conv (ReLU) -> 1x1 conv (`groups`; `clamped`: ReLU) -> Add with x (`add_relu`: the Add's
-// clamp, as pass-fuse-clamp leaves it); `reread`: x read again after; then a 1x1 conv.
-sn2_graph* ConvThenResidualAdd(uint32_t groups, bool clamped, bool add_relu, bool reread) {
+// clamp, as pass-fuse-clamp leaves it); `reread`: x read again after; then (`head`) a 1x1 conv.
+sn2_graph* ConvThenResidualAdd(uint32_t groups, bool clamped, bool add_relu, bool reread, bool head = true) {
   sn2_builder b;
   uint32_t x;
   EXPECT_EQ(sn2_builder_init(&b, 9, {1, 6, 6, 24}, &x), sn2_status_success);
@@ -561,7 +590,7 @@ sn2_graph* ConvThenResidualAdd(uint32_t groups, bool clamped, bool add_relu, boo
     add->clamped = true, add->output_min = 0.0f, add->output_max = INFINITY;
   }
   if (reread) y = sn2_build_add(&b, "again", y, x);
-  y = sn2_build_conv(&b, "head", y, 8, 1, 1, 0, 1, true);  // the graph output stays the caller's
+  if (head) y = sn2_build_conv(&b, "head", y, 8, 1, 1, 0, 1, true);
   sn2_graph* g = nullptr;
   EXPECT_EQ(sn2_builder_finish(&b, y, &g), sn2_status_success) << sn2_last_error();
   return g;
@@ -576,9 +605,12 @@ TEST(PassFuseResidualAdd, PointwiseConvAndAddBecomeOneOp) {
       EXPECT_LE(r.error, 1e-6) << groups << " " << add_relu;
     }
   }
-  // A clamped conv (its clamp comes before the add), or the residual read after the add: the
-  // add stays.
+  // A clamped conv (its clamp comes before the add), the residual read after the add, or the
+  // add making the graph output (the caller's plain tensor): the add stays.
   auto r = RunWithAndWithout([] { return ConvThenResidualAdd(1, true, true, false); }, sn2_pass_fuse_residual_add);
+  EXPECT_EQ(r.nodes_after, r.nodes_before);
+  EXPECT_EQ(r.error, 0.0);
+  r = RunWithAndWithout([] { return ConvThenResidualAdd(1, false, true, false, false); }, sn2_pass_fuse_residual_add);
   EXPECT_EQ(r.nodes_after, r.nodes_before);
   EXPECT_EQ(r.error, 0.0);
   r = RunWithAndWithout([] { return ConvThenResidualAdd(1, false, true, true); }, sn2_pass_fuse_residual_add);
