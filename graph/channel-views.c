@@ -226,13 +226,16 @@ static bool can_run_in_place(const struct planner* p, const struct sn2_node* nod
 }
 
 // A conv with a fused residual r (graph/pass-fuse-residual.c) writes its output y where r lives
-// when nothing else needs r's slots from the conv on and its other input is not stored there.
+// when nothing else needs r's slots from the conv on and its other input is not stored there;
+// the graph output only where those slots are a plain run (it is handed to the caller as one).
+// The graph input, read by two nodes, is the session's copy in the arena.
 static bool residual_in_place(struct planner* p, uint32_t n) {
   const struct sn2_graph* g = p->graph;
   const struct sn2_node* node = &g->nodes[n];
   const uint32_t x = node->inputs[0], r = node->inputs[1], y = node->outputs[0];
-  if (!is_feature_map(g, r) || r == g->input || r == g->output || y == g->output || p->last_use[r] != n) return false;
+  if (!is_feature_map(g, r) || r == g->output || p->last_use[r] != n || r == p->v->input_alias) return false;
   const uint32_t root = p->v->root[r], c = g->values[r].dims[1];
+  if (y == g->output && !sn2_slots_contiguous(p->v->slots[r], c)) return false;
   if (grow_scratch(p, p->v->width[root]) != sn2_status_success) return false;
   mark_busy(p, root, n + 1, r);
   if (p->v->root[x] == root) {

@@ -38,13 +38,14 @@ static struct sn2_node* fusable_conv(struct sn2_graph* graph, const uint32_t* co
   const struct sn2_value* r = &graph->values[residual];
   const struct sn2_value* y = &graph->values[operand];
   const uint32_t at = (uint32_t)(conv - graph->nodes);
-  // The fused op runs where the conv ran: the residual must exist by then, and nothing but the
-  // add may read it from there on (the fused op writes over it). The graph output is the
-  // caller's plain tensor, never a residual's storage: an Add that makes it stays.
-  if (graph->nodes[add].outputs[0] == graph->output || residual == operand || residual == graph->input ||
-      residual == graph->output || sn2_value_is_constant(r) ||
-      r->rank != 4 || memcmp(r->dims, y->dims, 4 * sizeof *r->dims) != 0 || r->producer == SN2_INVALID_ID ||
-      r->producer >= at || !read_only_before(graph, residual, at, add)) {
+  // The fused op runs where the conv ran: the residual must exist by then (the graph input, or
+  // made before the conv), and nothing but the add may read it from there on (the fused op
+  // writes over it; the graph input read twice is the session's copy, never the caller's
+  // buffer).
+  const bool made_before = r->producer == SN2_INVALID_ID ? residual == graph->input : r->producer < at;
+  if (residual == operand || residual == graph->output || sn2_value_is_constant(r) || r->rank != 4 ||
+      memcmp(r->dims, y->dims, 4 * sizeof *r->dims) != 0 || !made_before ||
+      !read_only_before(graph, residual, at, add)) {
     return NULL;
   }
   return conv;

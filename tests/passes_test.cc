@@ -572,14 +572,15 @@ TEST(PassFuseMaxPool, ThePlanFusesTheStemWhereItsKernelsServe) {
   }
 }
 
-// A map x [1, 6, 6, 24] (a 1x1 conv of the input: the graph input is the caller's) -> 1x1
-// conv (ReLU) -> 1x1 conv (`groups`; `clamped`: ReLU) -> Add with x (`add_relu`: the Add's
-// clamp, as pass-fuse-clamp leaves it); `reread`: x read again after; then (`head`) a 1x1 conv.
-sn2_graph* ConvThenResidualAdd(uint32_t groups, bool clamped, bool add_relu, bool reread, bool head = true) {
+// A map x [1, 6, 6, 24] (`stem`: a 1x1 conv of the input, else the input itself) -> 1x1 conv
+// (ReLU) -> 1x1 conv (`groups`; `clamped`: ReLU) -> Add with x (`add_relu`: the Add's clamp,
+// as pass-fuse-clamp leaves it); `reread`: x read again after; then (`head`) a 1x1 conv.
+sn2_graph* ConvThenResidualAdd(uint32_t groups, bool clamped, bool add_relu, bool reread, bool stem = true,
+                               bool head = true) {
   sn2_builder b;
   uint32_t x;
   EXPECT_EQ(sn2_builder_init(&b, 9, {1, 6, 6, 24}, &x), sn2_status_success);
-  x = sn2_build_conv(&b, "stem", x, 24, 1, 1, 0, 1, true);
+  if (stem) x = sn2_build_conv(&b, "stem", x, 24, 1, 1, 0, 1, true);
   uint32_t y = sn2_build_conv(&b, "pw1", x, 12, 1, 1, 0, 1, true);
   b.graph->nodes[b.graph->node_count - 1].params.conv2d.output_min = 0.0f;
   y = sn2_build_conv(&b, "pw2", y, 24, 1, 1, 0, groups, true);
@@ -605,12 +606,14 @@ TEST(PassFuseResidualAdd, PointwiseConvAndAddBecomeOneOp) {
       EXPECT_LE(r.error, 1e-6) << groups << " " << add_relu;
     }
   }
-  // A clamped conv (its clamp comes before the add), the residual read after the add, or the
-  // add making the graph output (the caller's plain tensor): the add stays.
-  auto r = RunWithAndWithout([] { return ConvThenResidualAdd(1, true, true, false); }, sn2_pass_fuse_residual_add);
-  EXPECT_EQ(r.nodes_after, r.nodes_before);
-  EXPECT_EQ(r.error, 0.0);
-  r = RunWithAndWithout([] { return ConvThenResidualAdd(1, false, true, false, false); }, sn2_pass_fuse_residual_add);
+  // The residual the graph input, the sum the graph output: fused too.
+  auto r = RunWithAndWithout([] { return ConvThenResidualAdd(3, false, true, false, false, false); },
+                             sn2_pass_fuse_residual_add);
+  EXPECT_EQ(r.types_after, (std::vector<sn2_op_type>(2, sn2_op_conv2d)));
+  EXPECT_LE(r.error, 1e-6);
+  // A clamped conv (its clamp comes before the add), or the residual read after the add: the
+  // add stays.
+  r = RunWithAndWithout([] { return ConvThenResidualAdd(1, true, true, false); }, sn2_pass_fuse_residual_add);
   EXPECT_EQ(r.nodes_after, r.nodes_before);
   EXPECT_EQ(r.error, 0.0);
   r = RunWithAndWithout([] { return ConvThenResidualAdd(1, false, true, true); }, sn2_pass_fuse_residual_add);
@@ -651,6 +654,8 @@ TEST(PassFuseResidualAdd, ThePlanFusesOnlyWhereItsKernelsServe) {
   const Case cases[] = {
       {[] { return ConvThenResidualAdd(3, false, true, false); }, 6 * 6 * 24, 2, true},
       {[] { return ConvThenResidualAdd(1, false, false, false); }, 6 * 6 * 24, 2, true},
+      // The graph input as the residual (the session's copy), the sum as the graph output.
+      {[] { return ConvThenResidualAdd(3, false, true, false, false, false); }, 6 * 6 * 24, 1, true},
       {ResidualSharingItsBytes, 5 * 5 * 16, 2, false},
   };
   for (const Case& k : cases) {
@@ -687,6 +692,18 @@ TEST(PassFuseResidualAdd, ThePlanFusesOnlyWhereItsKernelsServe) {
         const auto one = RunModel(model, input, 1), two = RunModel(model, input, 2);
         EXPECT_LE(RelativeMaxError(one, expected), 1e-5) << "isa " << isa << " flags " << flags;
         EXPECT_EQ(one, two) << "isa " << isa << " flags " << flags;
+        // One session, two runs: what a fused op wrote over its residual (the graph input's
+        // copy, say) is the next run's to overwrite, and the caller's buffer stays as it was.
+        const auto other = PatternInput(k.input_size, 6), other_copy = other;
+        sn2_session_t session = nullptr;
+        ASSERT_EQ(sn2_session_create(model, 1, &session), sn2_status_success);
+        SessionPtr session_owner(session);
+        std::vector<float> out(one.size());
+        for (const auto* in : {&input, &other}) {
+          ASSERT_EQ(sn2_session_run(session, in->data(), in->size(), out.data(), out.size(), 0), sn2_status_success);
+        }
+        EXPECT_EQ(out, RunModel(model, other, 1)) << "isa " << isa << " flags " << flags;
+        EXPECT_EQ(other, other_copy);
       }
     }
   }
