@@ -253,6 +253,15 @@ static enum sn2_status assign(struct planner* p) {
   enum sn2_status status = reset(p);
   for (uint32_t n = 0; n < g->node_count && status == sn2_status_success; n++) {
     const struct sn2_node* node = &g->nodes[n];
+    if (node->type == sn2_op_conv2d && node->params.conv2d.residual && residual_in_place(p, n)) {
+      // It runs; its output takes its residual's place. Not a view: the copy ablation keeps it,
+      // as the fused op's kernels need it.
+      const uint32_t r = node->inputs[1], y = node->outputs[0];
+      p->v->root[y] = p->v->root[r];
+      p->v->width[y] = 0;
+      memcpy(p->v->slots[y], p->v->slots[r], g->values[r].dims[1] * sizeof(uint32_t));
+      continue;
+    }
     if (p->no_view[n]) continue;
     if (is_input_to_nchw(p, node)) {
       p->v->input_alias = node->outputs[0];
@@ -265,14 +274,6 @@ static enum sn2_status assign(struct planner* p) {
       p->v->root[y] = p->v->root[x];
       p->v->width[y] = 0;
       if (p->v->slots[y]) memcpy(p->v->slots[y], p->v->slots[x], g->values[x].dims[1] * sizeof(uint32_t));
-      continue;
-    }
-    if (node->type == sn2_op_conv2d && node->params.conv2d.residual && residual_in_place(p, n)) {
-      // It runs; its output takes its residual's place.
-      const uint32_t r = node->inputs[1], y = node->outputs[0];
-      p->v->root[y] = p->v->root[r];
-      p->v->width[y] = 0;
-      memcpy(p->v->slots[y], p->v->slots[r], g->values[r].dims[1] * sizeof(uint32_t));
       continue;
     }
     if (node->type == sn2_op_reshape && reshape_keeps_storage(p, node)) {

@@ -122,6 +122,13 @@ TEST(BuiltinPlan, ShuffleNetV1MovesNoBytesForShuffle) {
       ModelPtr ablation = MakeBuiltin(name, copies);
       ASSERT_EQ(sn2_model_get_stats(ablation.get(), &stats), sn2_status_success);
       EXPECT_GT(stats.copy_bytes, 0u) << name << " " << sn2_isa_name(isa);
+      // The copy ablation copies the shuffles and keeps the fused residual Adds on sn2's
+      // kernels (in place is not a view): no conv falls back to the reference.
+      for (uint32_t i = 0; i < stats.op_count; i++) {
+        sn2_op_info op{};
+        ASSERT_EQ(sn2_model_get_op_info(ablation.get(), i, &op), sn2_status_success);
+        EXPECT_STRNE(op.kernel, "ref:conv2d") << name << " " << sn2_isa_name(isa) << " " << op.name;
+      }
     }
   }
 }
