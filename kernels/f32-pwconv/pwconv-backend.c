@@ -299,8 +299,8 @@ static const struct sn2_pwconv_config configs[] = {
      "sn2:f32_conv2d_taps_7x32__avx512f", "sn2:f32_pwconv_global_average_7x32__avx512f"},
     {sn2_f32_pwconv_minmax_ukernel_7x48__avx512f, 7, 48, sn2_isa_avx512f, "sn2:f32_pwconv_7x48__avx512f",
      "sn2:f32_conv2d_taps_7x48__avx512f", "sn2:f32_pwconv_global_average_7x48__avx512f"},
-    {sn2_f32_pwconv_minmax_ukernel_4x16__avx2, 4, 16, sn2_isa_avx2, "sn2:f32_pwconv_4x16__avx2",
-     "sn2:f32_conv2d_taps_4x16__avx2", "sn2:f32_pwconv_global_average_4x16__avx2"},
+    {sn2_f32_pwconv_minmax_ukernel_6x16__avx2, 6, 16, sn2_isa_avx2, "sn2:f32_pwconv_6x16__avx2",
+     "sn2:f32_conv2d_taps_6x16__avx2", "sn2:f32_pwconv_global_average_6x16__avx2"},
 #elif SN2_ARCH_ARM64
     {sn2_f32_pwconv_minmax_ukernel_4x16__neon, 4, 16, sn2_isa_neon, "sn2:f32_pwconv_4x16__neon",
      "sn2:f32_conv2d_taps_4x16__neon", "sn2:f32_pwconv_global_average_4x16__neon"},

@@ -80,7 +80,7 @@ const void* sn2_f32_pwconv_prefetch_share(const char* plan, size_t share_bytes, 
 #define SN2_PWCONV_UKERNELS(X)                                            \
   X(sn2_f32_pwconv_minmax_ukernel_7x32__avx512f, 7, 32, sn2_isa_avx512f) \
   X(sn2_f32_pwconv_minmax_ukernel_7x48__avx512f, 7, 48, sn2_isa_avx512f) \
-  X(sn2_f32_pwconv_minmax_ukernel_4x16__avx2, 4, 16, sn2_isa_avx2)       \
+  X(sn2_f32_pwconv_minmax_ukernel_6x16__avx2, 6, 16, sn2_isa_avx2)       \
   X(sn2_f32_pwconv_minmax_ukernel_4x16__neon, 4, 16, sn2_isa_neon)       \
   X(sn2_f32_pwconv_minmax_ukernel_4x4__scalar, 4, 4, sn2_isa_scalar)
 

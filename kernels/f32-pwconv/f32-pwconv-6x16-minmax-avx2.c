@@ -1,5 +1,7 @@
-// 4 pixels x 16 output channels per step: 8 ymm accumulators, input channels broadcast from
-// their slots.
+// 6 pixels x 16 output channels per step: 12 ymm accumulators, input channels broadcast from
+// their slots. Per input channel 12 FMAs beside 8 loads (two weight vectors, six broadcasts),
+// where a 4-pixel tile issued 8 beside 6: the FMA ports, not the loads, set the pace. Twelve
+// accumulators, two weight vectors and a broadcast fill 15 of the 16 ymm registers.
 #include <immintrin.h>
 
 #include "kernels/f32-pwconv/pwconv.h"
@@ -18,34 +20,43 @@ static void store_run(float* out, const struct sn2_pwconv_run* run, int half, __
   _mm256_maskstore_ps(at, mask, _mm256_min_ps(_mm256_max_ps(v, vmin), vmax));
 }
 
-void sn2_f32_pwconv_minmax_ukernel_4x16__avx2(
+void sn2_f32_pwconv_minmax_ukernel_6x16__avx2(
     size_t rows, size_t k, size_t n, const float* const* input_rows, const uint32_t* input_slots,
     const float* packed, float* const* output_rows, const struct sn2_pwconv_run* runs,
     size_t run_count, const void* prefetch, const struct sn2_f32_pwconv_params* params) {
   (void)n;         // the runs say which channels are stored
   (void)prefetch;  // not measured on this path yet
   const float* i0 = input_rows[0];
-  const float* i1 = input_rows[rows > 1 ? 1 : 0];
-  const float* i2 = input_rows[rows > 2 ? 2 : 0];
-  const float* i3 = input_rows[rows > 3 ? 3 : 0];
+  const float* i1 = input_rows[1];
+  const float* i2 = input_rows[2];
+  const float* i3 = input_rows[3];
+  const float* i4 = input_rows[4];
+  const float* i5 = input_rows[5];
   const __m256 vmin = _mm256_set1_ps(params->min), vmax = _mm256_set1_ps(params->max);
   const float* w = packed;
   __m256 a00 = _mm256_loadu_ps(w), a01 = _mm256_loadu_ps(w + 8);
-  __m256 a10 = a00, a11 = a01, a20 = a00, a21 = a01, a30 = a00, a31 = a01;
+  __m256 a10 = a00, a11 = a01, a20 = a00, a21 = a01, a30 = a00, a31 = a01, a40 = a00, a41 = a01;
+  __m256 a50 = a00, a51 = a01;
   w += 16;
   for (size_t q = 0; q < k; q++, w += 16) {
     const uint32_t s = input_slots[q];
     const __m256 w0 = _mm256_loadu_ps(w), w1 = _mm256_loadu_ps(w + 8);
-    const __m256 x0 = _mm256_broadcast_ss(i0 + s), x1 = _mm256_broadcast_ss(i1 + s);
-    const __m256 x2 = _mm256_broadcast_ss(i2 + s), x3 = _mm256_broadcast_ss(i3 + s);
-    a00 = _mm256_fmadd_ps(x0, w0, a00), a01 = _mm256_fmadd_ps(x0, w1, a01);
-    a10 = _mm256_fmadd_ps(x1, w0, a10), a11 = _mm256_fmadd_ps(x1, w1, a11);
-    a20 = _mm256_fmadd_ps(x2, w0, a20), a21 = _mm256_fmadd_ps(x2, w1, a21);
-    a30 = _mm256_fmadd_ps(x3, w0, a30), a31 = _mm256_fmadd_ps(x3, w1, a31);
+    __m256 x = _mm256_broadcast_ss(i0 + s);
+    a00 = _mm256_fmadd_ps(x, w0, a00), a01 = _mm256_fmadd_ps(x, w1, a01);
+    x = _mm256_broadcast_ss(i1 + s);
+    a10 = _mm256_fmadd_ps(x, w0, a10), a11 = _mm256_fmadd_ps(x, w1, a11);
+    x = _mm256_broadcast_ss(i2 + s);
+    a20 = _mm256_fmadd_ps(x, w0, a20), a21 = _mm256_fmadd_ps(x, w1, a21);
+    x = _mm256_broadcast_ss(i3 + s);
+    a30 = _mm256_fmadd_ps(x, w0, a30), a31 = _mm256_fmadd_ps(x, w1, a31);
+    x = _mm256_broadcast_ss(i4 + s);
+    a40 = _mm256_fmadd_ps(x, w0, a40), a41 = _mm256_fmadd_ps(x, w1, a41);
+    x = _mm256_broadcast_ss(i5 + s);
+    a50 = _mm256_fmadd_ps(x, w0, a50), a51 = _mm256_fmadd_ps(x, w1, a51);
   }
   // Only the `rows` distinct pixels: each stores once (an accumulating store reads its pixel's
   // prior value).
-  __m256 acc[4][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}};
+  __m256 acc[6][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}, {a40, a41}, {a50, a51}};
   for (size_t r = 0; r < rows; r++) {
     for (size_t i = 0; i < run_count; i++) {
       store_run(output_rows[r], &runs[i], 0, acc[r][0], params->accumulate, vmin, vmax);
