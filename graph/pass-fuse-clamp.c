@@ -62,17 +62,16 @@ static void clamp_bounds(struct sn2_node* p, float** lo, float** hi) {
   if (p->type == sn2_op_conv2d) *lo = &p->params.conv2d.output_min, *hi = &p->params.conv2d.output_max;
   if (p->type == sn2_op_fully_connected) *lo = &p->params.fully_connected.output_min, *hi = &p->params.fully_connected.output_max;
   if (p->type == sn2_op_clamp) *lo = &p->params.clamp.min, *hi = &p->params.clamp.max;
-  if (p->type == sn2_op_binary) {
-    if (!p->params.binary.clamped) {
-      p->params.binary.output_min = -INFINITY;
-      p->params.binary.output_max = INFINITY;
-    }
-    *lo = &p->params.binary.output_min, *hi = &p->params.binary.output_max;
-  }
+  if (p->type == sn2_op_binary) *lo = &p->params.binary.output_min, *hi = &p->params.binary.output_max;
 }
 
+// Narrows the bounds clamp_bounds gave to `c` (an unclamped Add/Sub/Mul/Div's bounds start
+// unbounded: they were not set).
 static void narrow(struct sn2_node* p, float* lo, float* hi, struct sn2_clamp_params c) {
-  if (p->type == sn2_op_binary) p->params.binary.clamped = true;
+  if (p->type == sn2_op_binary && !p->params.binary.clamped) {
+    *lo = -INFINITY, *hi = INFINITY;
+    p->params.binary.clamped = true;
+  }
   *lo = fmaxf(*lo, c.min);
   *hi = fminf(*hi, c.max);
   if (*lo > *hi) *lo = *hi;

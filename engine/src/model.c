@@ -119,24 +119,24 @@ static const struct sn2_op_backend* pointwise_backend(const struct sn2_model* mo
   return pointwise_backend_serves(c) ? sn2_pwconv_backend(model->isa, c->output_channels / c->groups) : NULL;
 }
 
-// Where sn2's pointwise kernels beat XNNPACK's convolution on contiguous tensors too: on the
-// AVX-512 path, every ShuffleNet shape (bench/f32-pwconv.cc, docs/performance.md), and V1's
-// grouped 1x1 convs (V1 networks 0.92-1.00x the time of the plan with them on XNNPACK,
-// docs/performance.md). Elsewhere XNNPACK serves plain 1x1 convs.
-static bool prefer_sn2_pointwise(const struct sn2_model* model, const struct sn2_node* node) {
-  return model->isa == sn2_isa_avx512f && pointwise_backend_serves(&node->params.conv2d);
+// True where sn2's pointwise kernels run every 1x1 conv they serve, grouped ones included, on
+// plain tensors as on views: the AVX-512 path, where they beat XNNPACK's convolution on every
+// ShuffleNet shape (bench/f32-pwconv.cc) and on V1's grouped convs (V1 networks 0.92-1.00x the
+// time with them on XNNPACK), and the portable scalar path, which has no XNNPACK
+// (docs/performance.md). Elsewhere XNNPACK serves the 1x1 convs on plain tensors, sn2's kernels
+// only those on views.
+static bool pointwise_kernels_run_every_1x1(const struct sn2_model* model) {
+  return !(model->options.flags & (SN2_FLAG_REFERENCE | SN2_FLAG_XNNPACK_ONLY)) &&
+         (model->isa == sn2_isa_avx512f || !model->xnnpack);
 }
 
 // Where the grouped 1x1 convs run on kernels that read and write slot tables, so that they may
 // take a channel view (ShuffleNet V1's shuffle, which the depthwise conv before them absorbs):
-// the reference executor, and sn2's pointwise kernels wherever this plan prefers them for
-// grouped convs (the AVX-512 path; the portable scalar path). Elsewhere XNNPACK runs them on
-// plain tensors, after the shuffle's copy: on the AVX2 path sn2's kernel gathering the view
-// was about a quarter slower than that (V1 g=3, docs/performance.md).
+// the reference executor, and sn2's pointwise kernels where they run every 1x1 conv. Elsewhere
+// XNNPACK runs them on plain tensors, after the shuffle's copy: on the AVX2 path sn2's kernel
+// gathering the view was about a quarter slower than that (V1 g=3, docs/performance.md).
 static bool grouped_pointwise_reads_slots(const struct sn2_model* model) {
-  const uint32_t flags = model->options.flags;
-  if (flags & SN2_FLAG_REFERENCE) return true;
-  return !(flags & SN2_FLAG_XNNPACK_ONLY) && (model->isa == sn2_isa_avx512f || !model->xnnpack);
+  return (model->options.flags & SN2_FLAG_REFERENCE) || pointwise_kernels_run_every_1x1(model);
 }
 
 // Dense k x k convs (groups 1) on the taps driver over the same kernels, on the AVX-512 path:
@@ -210,15 +210,13 @@ static bool stem_pool_fusable(const struct sn2_graph* graph, const uint32_t* con
 
 // Ops fused into the conv before them where sn2's own kernels run that conv, as the fused ops
 // have no XNNPACK operator (so neither the XNNPACK-only plan nor the reference plan gets them):
-// residual adds into 1x1 convs where sn2's pointwise kernels run every 1x1 conv (the AVX-512
-// path, the portable scalar path); on the AVX-512 path, where this build has the fused op's
-// kernel, the pools (conv5 + global pool, the stem + max pool). Measured in
-// docs/performance.md.
+// residual adds into 1x1 convs where sn2's pointwise kernels run every 1x1 conv; on the AVX-512
+// path, where this build has the fused op's kernel, the pools (conv5 + global pool, the stem +
+// max pool). Measured in docs/performance.md.
 static enum sn2_status fuse_into_convs(struct sn2_model* model) {
-  const uint32_t flags = model->options.flags;
-  if (flags & (SN2_FLAG_REFERENCE | SN2_FLAG_XNNPACK_ONLY)) return sn2_status_success;
+  if (model->options.flags & (SN2_FLAG_REFERENCE | SN2_FLAG_XNNPACK_ONLY)) return sn2_status_success;
   enum sn2_status status = sn2_status_success;
-  if (model->isa == sn2_isa_avx512f || !model->xnnpack) status = sn2_pass_fuse_residual_add(model->graph);
+  if (pointwise_kernels_run_every_1x1(model)) status = sn2_pass_fuse_residual_add(model->graph);
   if (status != sn2_status_success || model->isa != sn2_isa_avx512f) return status;
   if (sn2_pwconv_global_average_backend(model->isa, 1)) status = sn2_pass_fuse_global_average(model->graph);
   if (status == sn2_status_success && sn2_conv_chw2hwc_maxpool_backend(model->isa)) {
@@ -281,7 +279,7 @@ static const struct sn2_op_backend* choose_backend(const struct sn2_model* model
     const struct sn2_op_backend* backend = sn2_maxpool2d_backend(model->isa);
     if (backend) return backend;
   }
-  if (own_kernels && node->type == sn2_op_conv2d && prefer_sn2_pointwise(model, node)) {
+  if (node->type == sn2_op_conv2d && pointwise_kernels_run_every_1x1(model)) {
     const struct sn2_op_backend* backend = pointwise_backend(model, node);
     if (backend) return backend;
   }

@@ -36,7 +36,8 @@ struct sn2_f32_minmax_params {
 // The 1x1 kernels' epilogue: the clamp, and whether each output is first added to what its
 // location holds (a residual fused in place, graph/pass-fuse-residual.c): then
 //   out[r][dest(j)] = clamp(out[r][dest(j)] + bias[j] + sum_k ...).
-// Every row reads its prior value before any row of the call stores (tail rows repeat a pixel).
+// A pixel that tail rows repeat is added to once: the AVX-512 kernels load every row's prior
+// value before any row stores, the others store only the call's `rows` distinct pixels.
 struct sn2_f32_pwconv_params {
   float min, max;
   bool accumulate;
