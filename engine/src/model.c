@@ -72,11 +72,11 @@ static bool dense_access(const struct sn2_model* model, uint32_t n) {
   return dense_value(model, node->outputs[0], rank);
 }
 
-// Where sn2's depthwise 3x3 kernel beats XNNPACK's, as measured by bench/f32-dwconv2d.cc on
-// the AVX-512 path (docs/performance.md): every ShuffleNet shape, by 1.14-3.3x. On the AVX2
-// path (its kernel has no multi-pixel groups yet), XNNPACK.
+// Where sn2's depthwise 3x3 kernels beat XNNPACK's, as measured by bench/f32-dwconv2d.cc
+// (docs/performance.md): the AVX-512 and the AVX2 kernels, both with multi-pixel groups.
 static bool prefer_sn2_depthwise(const struct sn2_model* model, const struct sn2_node* node) {
-  return model->isa == sn2_isa_avx512f && sn2_dwconv2d_supports(&node->params.conv2d);
+  return (model->isa == sn2_isa_avx512f || model->isa == sn2_isa_avx2) &&
+         sn2_dwconv2d_supports(&node->params.conv2d);
 }
 
 // True if a conv's fused residual and its output are the same storage (the channel views put

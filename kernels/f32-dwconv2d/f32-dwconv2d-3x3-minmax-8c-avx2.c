@@ -1,60 +1,176 @@
-// 8 channels per block: 9 weight vectors and the bias in registers along an output row; the
-// channel tail uses vmaskmovps loads and stores.
+// 8 channels per block. Output rows go in pairs and each pair in groups of 7 output pixels, as in
+// the AVX-512 kernel: 14 independent accumulators, each a chain of 9 FMAs, enough to keep both
+// FMA ports busy through their latency. AVX2 has 16 vector registers, not 32: the 14
+// accumulators leave room for one weight and nothing else, so the taps go weight by weight
+// (one weight register at a time) and every input vector is an FMA's memory operand, read
+// again for each tap that uses it: about one load per FMA, which the load ports keep up with.
+//
+// Groups of 7 tile the 56/28/14/7-wide rows exactly; on other widths the last group overlaps
+// the one before it (outputs computed twice, stored twice with the same value). The padding
+// columns at a row's ends are known at compile time (variants). The channel tail (fewer than 8)
+// goes one output row at a time: its masked loads cannot be memory operands and need a
+// register each, and the mask another.
+//
+// Whatever else (a clamp, rows narrower than a group, padding beyond one column) goes through
+// `generic_row`: one output at a time, every tap checked.
 #include <immintrin.h>
+#include <math.h>
+#include <stdbool.h>
 
 #include "kernels/f32-dwconv2d/dwconv2d.h"
 
-static __m256 load(const float* p, __m256i mask, int full, int valid) {
+enum { GROUP_WIDTH = 7, BLOCK = 8, PACKED_BLOCK = 10 * BLOCK };
+
+#define UNROLL _Pragma("GCC unroll 16")
+
+// Between taps: the next tap's loads are not the same values as this tap's to GCC, which would
+// otherwise keep each input vector in a register for all the taps that read it (more registers
+// than AVX2 has: spills).
+#define NEXT_TAP() __asm__ volatile("" ::: "memory")
+
+// R output rows x 7 output pixels whose windows start at column ix (stride S). `rows` holds the
+// (R - 1) * S + 3 input rows, already offset to column ix and the block's channels (NULL in the
+// padding). LEFT: column 0 is padding; RIGHT: the last column is. TAIL: fewer than 8 channels.
+#define GROUP(name, R, S, LEFT, RIGHT, TAIL)                                                     \
+  static inline void name(const float* const* rows, ptrdiff_t stride, __m256i mask,             \
+                          const float* w, float* const* out, size_t ostride) {                   \
+    enum { G = GROUP_WIDTH, COLUMNS = (G - 1) * S + 3, IN_ROWS = (R - 1) * S + 3 };              \
+    __m256 acc[R][G];                                                                            \
+    UNROLL for (int r = 0; r < R; r++)                                                           \
+      UNROLL for (int j = 0; j < G; j++) acc[r][j] = _mm256_loadu_ps(w + 9 * BLOCK);             \
+    UNROLL for (int i = 0; i < IN_ROWS; i++) {                                                   \
+      if (!rows[i]) continue;                                                                    \
+      /* Column k at base[k / 3] + (k % 3) * stride: the addressing modes do the rest. */       \
+      const float* base[(COLUMNS + 2) / 3];                                                      \
+      base[0] = rows[i];                                                                         \
+      UNROLL for (int b = 1; b < (COLUMNS + 2) / 3; b++) base[b] = base[b - 1] + 3 * stride;     \
+      UNROLL for (int r = 0; r < R; r++) {                                                       \
+        const int ky = i - r * S;                                                                \
+        if (ky < 0 || ky > 2) continue;                                                          \
+        UNROLL for (int kx = 0; kx < 3; kx++) {                                                  \
+          NEXT_TAP();                                                                            \
+          const __m256 wk = _mm256_loadu_ps(w + (ky * 3 + kx) * BLOCK);                          \
+          UNROLL for (int j = 0; j < G; j++) {                                                   \
+            const int k = j * S + kx;                                                            \
+            if ((LEFT && k == 0) || (RIGHT && k == COLUMNS - 1)) continue;                       \
+            const float* at = base[k / 3] + (k % 3) * stride;                                    \
+            const __m256 x = TAIL ? _mm256_maskload_ps(at, mask) : _mm256_loadu_ps(at);          \
+            acc[r][j] = _mm256_fmadd_ps(x, wk, acc[r][j]);                                       \
+          }                                                                                      \
+        }                                                                                        \
+      }                                                                                          \
+    }                                                                                            \
+    UNROLL for (int r = 0; r < R; r++)                                                           \
+      UNROLL for (int j = 0; j < G; j++) {                                                       \
+        if (TAIL) {                                                                              \
+          _mm256_maskstore_ps(out[r] + j * ostride, mask, acc[r][j]);                            \
+        } else {                                                                                 \
+          _mm256_storeu_ps(out[r] + j * ostride, acc[r][j]);                                     \
+        }                                                                                        \
+      }                                                                                          \
+  }
+
+// The four edge variants of a group and `..._at`, which picks one for a group's edges.
+#define VARIANTS(R, S, TAIL, SUFFIX)                                                             \
+  GROUP(group_r##R##_s##S##SUFFIX, R, S, 0, 0, TAIL)                                             \
+  GROUP(group_r##R##_s##S##SUFFIX##_left, R, S, 1, 0, TAIL)                                      \
+  GROUP(group_r##R##_s##S##SUFFIX##_right, R, S, 0, 1, TAIL)                                     \
+  GROUP(group_r##R##_s##S##SUFFIX##_both, R, S, 1, 1, TAIL)                                      \
+  static inline void group_r##R##_s##S##SUFFIX##_at(bool left, bool right, const float* const* at, \
+                                                    ptrdiff_t stride, __m256i mask,             \
+                                                    const float* w, float* const* dst,          \
+                                                    size_t ostride) {                           \
+    if (!left && !right) {                                                                       \
+      group_r##R##_s##S##SUFFIX(at, stride, mask, w, dst, ostride);                              \
+    } else if (!right) {                                                                         \
+      group_r##R##_s##S##SUFFIX##_left(at, stride, mask, w, dst, ostride);                       \
+    } else if (!left) {                                                                          \
+      group_r##R##_s##S##SUFFIX##_right(at, stride, mask, w, dst, ostride);                      \
+    } else {                                                                                     \
+      group_r##R##_s##S##SUFFIX##_both(at, stride, mask, w, dst, ostride);                       \
+    }                                                                                            \
+  }
+VARIANTS(1, 1, 0, )
+VARIANTS(2, 1, 0, )
+VARIANTS(1, 2, 0, )
+VARIANTS(2, 2, 0, )
+VARIANTS(1, 1, 1, _tail)
+VARIANTS(1, 2, 1, _tail)
+
+// R output rows (1 or 2) of the call's blocks, each group of 7 pixels through all of them (the
+// loads sweep each input row's pixels front to back); the caller has checked that every group's
+// columns lie within [-1, in_w]. The tail block's rows go one by one.
+#define GROUPS(R, S)                                                                             \
+  static void groups_r##R##_s##S(const float* const* rows, ptrdiff_t in_w, ptrdiff_t stride,     \
+                                 ptrdiff_t pad_left, size_t out_w, size_t channels,             \
+                                 const float* w, float* out, size_t ostride) {                  \
+    enum { COLUMNS = (GROUP_WIDTH - 1) * S + 3, IN_ROWS = (R - 1) * S + 3 };                     \
+    const size_t full_blocks = channels / BLOCK, tail = channels % BLOCK;                        \
+    const __m256i tail_mask =                                                                    \
+        _mm256_cmpgt_epi32(_mm256_set1_epi32((int)tail), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); \
+    for (size_t ox = 0; ox < out_w; ox += GROUP_WIDTH) {                                         \
+      if (ox + GROUP_WIDTH > out_w) ox = out_w - GROUP_WIDTH;                                    \
+      const ptrdiff_t ix = (ptrdiff_t)(ox * S) - pad_left;                                       \
+      const bool left = ix < 0, right = ix + COLUMNS > in_w;                                     \
+      const float* at[IN_ROWS];                                                                  \
+      UNROLL for (int i = 0; i < IN_ROWS; i++) at[i] = rows[i] ? rows[i] + ix * stride : NULL;   \
+      float* dst[2] = {out + ox * ostride, out + (out_w + ox) * ostride};                        \
+      const float* wb = w;                                                                       \
+      for (size_t b = 0; b < full_blocks; b++) {                                                 \
+        group_r##R##_s##S##_at(left, right, at, stride, tail_mask, wb, dst, ostride);            \
+        UNROLL for (int i = 0; i < IN_ROWS; i++) at[i] = at[i] ? at[i] + BLOCK : NULL;           \
+        dst[0] += BLOCK;                                                                         \
+        dst[1] += BLOCK;                                                                         \
+        wb += PACKED_BLOCK;                                                                      \
+      }                                                                                          \
+      if (tail) {                                                                                \
+        UNROLL for (int r = 0; r < R; r++)                                                       \
+          group_r1_s##S##_tail_at(left, right, at + r * S, stride, tail_mask, wb, dst + r, ostride); \
+      }                                                                                          \
+    }                                                                                            \
+  }
+GROUPS(1, 1)
+GROUPS(2, 1)
+GROUPS(1, 2)
+GROUPS(2, 2)
+#undef GROUPS
+#undef VARIANTS
+#undef GROUP
+#undef NEXT_TAP
+#undef UNROLL
+
+typedef void (*groups_fn)(const float* const* rows, ptrdiff_t in_w, ptrdiff_t stride,
+                          ptrdiff_t pad_left, size_t out_w, size_t channels, const float* w,
+                          float* out, size_t ostride);
+
+// [stride - 1][rows - 1]
+static const groups_fn grouped_blocks[2][2] = {{groups_r1_s1, groups_r2_s1}, {groups_r1_s2, groups_r2_s2}};
+
+static __m256 load_tap(const float* p, __m256i mask, bool full, bool valid) {
   if (!valid) return _mm256_setzero_ps();
   return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mask);
 }
 
-static void compute_row(const struct sn2_dwconv2d_problem* p, size_t block, size_t row) {
-  const size_t c0 = block * 8;
-  const size_t count = p->channels - c0 < 8 ? p->channels - c0 : 8;
-  const int full = count == 8;
-  const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)count), lanes);
-  const float* w = p->packed + block * 80;
-  const __m256 w0 = _mm256_loadu_ps(w), w1 = _mm256_loadu_ps(w + 8), w2 = _mm256_loadu_ps(w + 16);
-  const __m256 w3 = _mm256_loadu_ps(w + 24), w4 = _mm256_loadu_ps(w + 32), w5 = _mm256_loadu_ps(w + 40);
-  const __m256 w6 = _mm256_loadu_ps(w + 48), w7 = _mm256_loadu_ps(w + 56), w8 = _mm256_loadu_ps(w + 64);
-  const __m256 bias = _mm256_loadu_ps(w + 72);
+// One output row of one block (`offset` channels into the rows), one output pixel at a time,
+// with the clamp.
+static void generic_row(const struct sn2_dwconv2d_problem* p, const float* const rows[3], size_t offset,
+                        size_t count, const float* w, float* out) {
+  const bool full = count == BLOCK;
+  const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   const __m256 vmin = _mm256_set1_ps(p->params.min), vmax = _mm256_set1_ps(p->params.max);
-  const size_t n = row / p->out_h, oy = row % p->out_h;
-  const ptrdiff_t iy0 = (ptrdiff_t)(oy * p->stride) - (ptrdiff_t)p->pad_top;
-  const float* rows[3];
-  for (int ky = 0; ky < 3; ky++) {
-    const ptrdiff_t iy = iy0 + ky;
-    rows[ky] = iy >= 0 && iy < (ptrdiff_t)p->in_h
-                   ? p->input + ((n * p->in_h + (size_t)iy) * p->in_w) * p->input_stride + c0
-                   : NULL;
-  }
-  float* out = p->output + ((n * p->out_h + oy) * p->out_w) * p->output_stride + c0;
-  const ptrdiff_t stride = p->input_stride;
+  const ptrdiff_t stride = (ptrdiff_t)p->input_stride;
+  out += offset;
   for (size_t ox = 0; ox < p->out_w; ox++, out += p->output_stride) {
-    const ptrdiff_t ix = (ptrdiff_t)(ox * p->stride) - (ptrdiff_t)p->pad_left;
-    const int v0 = ix >= 0 && ix < (ptrdiff_t)p->in_w;
-    const int v1 = ix + 1 >= 0 && ix + 1 < (ptrdiff_t)p->in_w;
-    const int v2 = ix + 2 >= 0 && ix + 2 < (ptrdiff_t)p->in_w;
-    __m256 acc = bias;
-    if (rows[0]) {
-      const float* r = rows[0] + ix * stride;
-      acc = _mm256_fmadd_ps(load(r, mask, full, v0), w0, acc);
-      acc = _mm256_fmadd_ps(load(r + stride, mask, full, v1), w1, acc);
-      acc = _mm256_fmadd_ps(load(r + 2 * stride, mask, full, v2), w2, acc);
-    }
-    if (rows[1]) {
-      const float* r = rows[1] + ix * stride;
-      acc = _mm256_fmadd_ps(load(r, mask, full, v0), w3, acc);
-      acc = _mm256_fmadd_ps(load(r + stride, mask, full, v1), w4, acc);
-      acc = _mm256_fmadd_ps(load(r + 2 * stride, mask, full, v2), w5, acc);
-    }
-    if (rows[2]) {
-      const float* r = rows[2] + ix * stride;
-      acc = _mm256_fmadd_ps(load(r, mask, full, v0), w6, acc);
-      acc = _mm256_fmadd_ps(load(r + stride, mask, full, v1), w7, acc);
-      acc = _mm256_fmadd_ps(load(r + 2 * stride, mask, full, v2), w8, acc);
+    const ptrdiff_t ix0 = (ptrdiff_t)(ox * p->stride) - (ptrdiff_t)p->pad_left;
+    __m256 acc = _mm256_loadu_ps(w + 9 * BLOCK);
+    for (int ky = 0; ky < 3; ky++) {
+      if (!rows[ky]) continue;
+      for (int kx = 0; kx < 3; kx++) {
+        const ptrdiff_t ix = ix0 + kx;
+        const bool valid = ix >= 0 && ix < (ptrdiff_t)p->in_w;
+        const __m256 x = load_tap(rows[ky] + offset + (valid ? ix : 0) * stride, mask, full, valid);
+        acc = _mm256_fmadd_ps(x, _mm256_loadu_ps(w + (ky * 3 + kx) * BLOCK), acc);
+      }
     }
     acc = _mm256_min_ps(_mm256_max_ps(acc, vmin), vmax);
     if (full) {
@@ -66,7 +182,45 @@ static void compute_row(const struct sn2_dwconv2d_problem* p, size_t block, size
 }
 
 void sn2_f32_dwconv2d_3x3_minmax_ukernel_8c__avx2(const struct sn2_dwconv2d_problem* p,
-                                                  size_t first_block, size_t blocks, size_t row, size_t rows) {
-  for (size_t block = first_block; block < first_block + blocks; block++)
-    for (size_t r = row; r < row + rows; r++) compute_row(p, block, r);
+                                                  size_t first_block, size_t block_count,
+                                                  size_t row, size_t row_count) {
+  const size_t c0 = first_block * BLOCK;
+  const size_t channels = p->channels - c0 < block_count * BLOCK ? p->channels - c0 : block_count * BLOCK;
+  const float* w = p->packed + first_block * PACKED_BLOCK;
+  const size_t s = p->stride;
+  // Groups need no clamp, rows of at least 7 and at most one padding column on either side
+  // (the right one: the last output's window ends at most one column past the row).
+  const bool grouped = p->params.min == -INFINITY && p->params.max == INFINITY &&
+                       p->out_w >= GROUP_WIDTH && p->pad_left <= 1 &&
+                       (p->out_w - 1) * s + 2 <= p->in_w + p->pad_left;
+  size_t n = row / p->out_h, oy = row % p->out_h;
+  for (size_t done = 0; done < row_count;) {
+    // Two rows when both lie in the same image.
+    const size_t pair = grouped && row_count - done >= 2 && oy + 1 < p->out_h ? 2 : 1;
+    const ptrdiff_t iy0 = (ptrdiff_t)(oy * s) - (ptrdiff_t)p->pad_top;
+    const float* rows[5];
+    for (ptrdiff_t i = 0; i < (ptrdiff_t)((pair - 1) * s + 3); i++) {
+      const ptrdiff_t iy = iy0 + i;
+      rows[i] = iy >= 0 && iy < (ptrdiff_t)p->in_h
+                    ? p->input + ((n * p->in_h + (size_t)iy) * p->in_w) * p->input_stride + c0
+                    : NULL;
+    }
+    float* const out = p->output + ((n * p->out_h + oy) * p->out_w) * p->output_stride + c0;
+    if (grouped) {
+      grouped_blocks[s - 1][pair - 1](rows, (ptrdiff_t)p->in_w, (ptrdiff_t)p->input_stride,
+                                      (ptrdiff_t)p->pad_left, p->out_w, channels, w, out,
+                                      p->output_stride);
+    } else {
+      for (size_t b = 0; b * BLOCK < channels; b++) {
+        const size_t count = channels - b * BLOCK < BLOCK ? channels - b * BLOCK : BLOCK;
+        generic_row(p, rows, b * BLOCK, count, w + b * PACKED_BLOCK, out);
+      }
+    }
+    done += pair;
+    oy += pair;
+    if (oy == p->out_h) {
+      oy = 0;
+      n++;
+    }
+  }
 }
