@@ -30,10 +30,10 @@ enum { GROUP_WIDTH = 7, BLOCK = 8, PACKED_BLOCK = 10 * BLOCK };
 
 // R output rows x 7 output pixels whose windows start at column ix (stride S). `rows` holds the
 // (R - 1) * S + 3 input rows, already offset to column ix and the block's channels (NULL in the
-// padding). LEFT: column 0 is padding; RIGHT: the last column is. TAIL: fewer than 8 channels.
-#define GROUP(name, R, S, LEFT, RIGHT, TAIL)                                                     \
-  static inline void name(const float* const* rows, ptrdiff_t stride, __m256i mask,             \
-                          const float* w, float* const* out, size_t ostride) {                   \
+// padding). LEFT: column 0 is padding; RIGHT: the last column is.
+#define GROUP(name, R, S, LEFT, RIGHT)                                                           \
+  static inline void name(const float* const* rows, ptrdiff_t stride, const float* w,           \
+                          float* const* out, size_t ostride) {                                   \
     enum { G = GROUP_WIDTH, COLUMNS = (G - 1) * S + 3, IN_ROWS = (R - 1) * S + 3 };              \
     __m256 acc[R][G];                                                                            \
     UNROLL for (int r = 0; r < R; r++)                                                           \
@@ -54,48 +54,81 @@ enum { GROUP_WIDTH = 7, BLOCK = 8, PACKED_BLOCK = 10 * BLOCK };
             const int k = j * S + kx;                                                            \
             if ((LEFT && k == 0) || (RIGHT && k == COLUMNS - 1)) continue;                       \
             const float* at = base[k / 3] + (k % 3) * stride;                                    \
-            const __m256 x = TAIL ? _mm256_maskload_ps(at, mask) : _mm256_loadu_ps(at);          \
-            acc[r][j] = _mm256_fmadd_ps(x, wk, acc[r][j]);                                       \
+            acc[r][j] = _mm256_fmadd_ps(_mm256_loadu_ps(at), wk, acc[r][j]);                     \
           }                                                                                      \
         }                                                                                        \
       }                                                                                          \
     }                                                                                            \
     UNROLL for (int r = 0; r < R; r++)                                                           \
-      UNROLL for (int j = 0; j < G; j++) {                                                       \
-        if (TAIL) {                                                                              \
-          _mm256_maskstore_ps(out[r] + j * ostride, mask, acc[r][j]);                            \
-        } else {                                                                                 \
-          _mm256_storeu_ps(out[r] + j * ostride, acc[r][j]);                                     \
+      UNROLL for (int j = 0; j < G; j++) _mm256_storeu_ps(out[r] + j * ostride, acc[r][j]);      \
+  }
+
+// One output row x 7 pixels of the channel tail (fewer than 8), as GROUP but row by row
+// and column by column: each input vector is a masked load (two uops, one on an FMA port),
+// made once and kept in a register for every tap that reads it; the weights are the FMAs'
+// memory operands. 7 accumulators, the column and the mask.
+#define TAIL_GROUP(name, S, LEFT, RIGHT)                                                         \
+  static inline void name(const float* const* rows, ptrdiff_t stride, __m256i mask,             \
+                          const float* w, float* out, size_t ostride) {                          \
+    enum { G = GROUP_WIDTH, COLUMNS = (G - 1) * S + 3 };                                         \
+    __m256 acc[G];                                                                               \
+    UNROLL for (int j = 0; j < G; j++) acc[j] = _mm256_loadu_ps(w + 9 * BLOCK);                  \
+    UNROLL for (int ky = 0; ky < 3; ky++) {                                                      \
+      if (!rows[ky]) continue;                                                                   \
+      const float* base[(COLUMNS + 2) / 3];                                                      \
+      base[0] = rows[ky];                                                                        \
+      UNROLL for (int b = 1; b < (COLUMNS + 2) / 3; b++) base[b] = base[b - 1] + 3 * stride;     \
+      UNROLL for (int k = 0; k < COLUMNS; k++) {                                                 \
+        if ((LEFT && k == 0) || (RIGHT && k == COLUMNS - 1)) continue;                           \
+        const __m256 col = _mm256_maskload_ps(base[k / 3] + (k % 3) * stride, mask);             \
+        UNROLL for (int kx = 0; kx < 3; kx++) {                                                  \
+          if (k < kx || (k - kx) % S != 0 || (k - kx) / S >= G) continue;                        \
+          acc[(k - kx) / S] =                                                                    \
+              _mm256_fmadd_ps(col, _mm256_loadu_ps(w + (ky * 3 + kx) * BLOCK), acc[(k - kx) / S]); \
         }                                                                                        \
       }                                                                                          \
+    }                                                                                            \
+    UNROLL for (int j = 0; j < G; j++) _mm256_maskstore_ps(out + j * ostride, mask, acc[j]);     \
   }
 
 // The four edge variants of a group and `..._at`, which picks one for a group's edges.
-#define VARIANTS(R, S, TAIL, SUFFIX)                                                             \
-  GROUP(group_r##R##_s##S##SUFFIX, R, S, 0, 0, TAIL)                                             \
-  GROUP(group_r##R##_s##S##SUFFIX##_left, R, S, 1, 0, TAIL)                                      \
-  GROUP(group_r##R##_s##S##SUFFIX##_right, R, S, 0, 1, TAIL)                                     \
-  GROUP(group_r##R##_s##S##SUFFIX##_both, R, S, 1, 1, TAIL)                                      \
-  static inline void group_r##R##_s##S##SUFFIX##_at(bool left, bool right, const float* const* at, \
-                                                    ptrdiff_t stride, __m256i mask,             \
-                                                    const float* w, float* const* dst,          \
-                                                    size_t ostride) {                           \
+#define AT(name, PARAMS, ARGS)                                                                   \
+  static inline void name##_at(bool left, bool right, PARAMS) {                                 \
     if (!left && !right) {                                                                       \
-      group_r##R##_s##S##SUFFIX(at, stride, mask, w, dst, ostride);                              \
+      name(ARGS);                                                                                \
     } else if (!right) {                                                                         \
-      group_r##R##_s##S##SUFFIX##_left(at, stride, mask, w, dst, ostride);                       \
+      name##_left(ARGS);                                                                         \
     } else if (!left) {                                                                          \
-      group_r##R##_s##S##SUFFIX##_right(at, stride, mask, w, dst, ostride);                      \
+      name##_right(ARGS);                                                                        \
     } else {                                                                                     \
-      group_r##R##_s##S##SUFFIX##_both(at, stride, mask, w, dst, ostride);                       \
+      name##_both(ARGS);                                                                         \
     }                                                                                            \
   }
-VARIANTS(1, 1, 0, )
-VARIANTS(2, 1, 0, )
-VARIANTS(1, 2, 0, )
-VARIANTS(2, 2, 0, )
-VARIANTS(1, 1, 1, _tail)
-VARIANTS(1, 2, 1, _tail)
+#define COMMA ,
+#define VARIANTS(R, S)                                                                           \
+  GROUP(group_r##R##_s##S, R, S, 0, 0)                                                           \
+  GROUP(group_r##R##_s##S##_left, R, S, 1, 0)                                                    \
+  GROUP(group_r##R##_s##S##_right, R, S, 0, 1)                                                   \
+  GROUP(group_r##R##_s##S##_both, R, S, 1, 1)                                                    \
+  AT(group_r##R##_s##S,                                                                          \
+     const float* const* at COMMA ptrdiff_t stride COMMA const float* w COMMA float* const* dst  \
+     COMMA size_t ostride,                                                                       \
+     at COMMA stride COMMA w COMMA dst COMMA ostride)
+#define TAIL_VARIANTS(S)                                                                         \
+  TAIL_GROUP(tail_s##S, S, 0, 0)                                                                 \
+  TAIL_GROUP(tail_s##S##_left, S, 1, 0)                                                          \
+  TAIL_GROUP(tail_s##S##_right, S, 0, 1)                                                         \
+  TAIL_GROUP(tail_s##S##_both, S, 1, 1)                                                          \
+  AT(tail_s##S,                                                                                  \
+     const float* const* at COMMA ptrdiff_t stride COMMA __m256i mask COMMA const float* w       \
+     COMMA float* dst COMMA size_t ostride,                                                      \
+     at COMMA stride COMMA mask COMMA w COMMA dst COMMA ostride)
+VARIANTS(1, 1)
+VARIANTS(2, 1)
+VARIANTS(1, 2)
+VARIANTS(2, 2)
+TAIL_VARIANTS(1)
+TAIL_VARIANTS(2)
 
 // R output rows (1 or 2) of the call's blocks, each group of 7 pixels through all of them (the
 // loads sweep each input row's pixels front to back); the caller has checked that every group's
@@ -117,7 +150,7 @@ VARIANTS(1, 2, 1, _tail)
       float* dst[2] = {out + ox * ostride, out + (out_w + ox) * ostride};                        \
       const float* wb = w;                                                                       \
       for (size_t b = 0; b < full_blocks; b++) {                                                 \
-        group_r##R##_s##S##_at(left, right, at, stride, tail_mask, wb, dst, ostride);            \
+        group_r##R##_s##S##_at(left, right, at, stride, wb, dst, ostride);                       \
         UNROLL for (int i = 0; i < IN_ROWS; i++) at[i] = at[i] ? at[i] + BLOCK : NULL;           \
         dst[0] += BLOCK;                                                                         \
         dst[1] += BLOCK;                                                                         \
@@ -125,7 +158,7 @@ VARIANTS(1, 2, 1, _tail)
       }                                                                                          \
       if (tail) {                                                                                \
         UNROLL for (int r = 0; r < R; r++)                                                       \
-          group_r1_s##S##_tail_at(left, right, at + r * S, stride, tail_mask, wb, dst + r, ostride); \
+          tail_s##S##_at(left, right, at + r * S, stride, tail_mask, wb, dst[r], ostride);       \
       }                                                                                          \
     }                                                                                            \
   }
@@ -134,7 +167,11 @@ GROUPS(2, 1)
 GROUPS(1, 2)
 GROUPS(2, 2)
 #undef GROUPS
+#undef TAIL_VARIANTS
 #undef VARIANTS
+#undef COMMA
+#undef AT
+#undef TAIL_GROUP
 #undef GROUP
 #undef NEXT_TAP
 #undef UNROLL
