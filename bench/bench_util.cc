@@ -1,6 +1,8 @@
 #include "bench/bench_util.h"
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -62,7 +64,33 @@ int AddContext() {
   return 0;
 }
 
+// SN2_BENCH_XNNPACK_ISA=avx2: XNNPACK as on a CPU without AVX-512. XNNPACK picks its kernels
+// once, at xnn_initialize, from cpuinfo's flags, whatever path sn2 is forced to; on this
+// machine `--isa avx2` alone compares sn2's AVX2 kernels with XNNPACK's AVX-512 ones. The
+// flags are cleared after sn2 has read them (its own paths stay available) and before any
+// benchmark initializes XNNPACK; dev-time only, never in the library.
+int CapXnnpackIsa() {
+  const char* cap = std::getenv("SN2_BENCH_XNNPACK_ISA");
+  if (!cap || !*cap) return 0;
+  if (std::strcmp(cap, "avx2") != 0) {
+    std::fprintf(stderr, "SN2_BENCH_XNNPACK_ISA=%s: only avx2 is supported\n", cap);
+    std::exit(2);
+  }
+  sn2_get_hardware_config();
+#if defined(__x86_64__)
+  cpuinfo_initialize();
+  cpuinfo_isa.avx512f = cpuinfo_isa.avx512pf = cpuinfo_isa.avx512er = cpuinfo_isa.avx512cd = false;
+  cpuinfo_isa.avx512dq = cpuinfo_isa.avx512bw = cpuinfo_isa.avx512vl = cpuinfo_isa.avx512ifma = false;
+  cpuinfo_isa.avx512vbmi = cpuinfo_isa.avx512vbmi2 = cpuinfo_isa.avx512bitalg = false;
+  cpuinfo_isa.avx512vpopcntdq = cpuinfo_isa.avx512vnni = cpuinfo_isa.avx512bf16 = false;
+  cpuinfo_isa.avx512vp2intersect = cpuinfo_isa.avx512_4vnniw = cpuinfo_isa.avx512_4fmaps = false;
+#endif
+  benchmark::AddCustomContext("sn2_xnnpack_isa", cap);
+  return 0;
+}
+
 const int context_added = AddContext();
+const int xnnpack_isa_capped = CapXnnpackIsa();
 
 }  // namespace
 

@@ -262,6 +262,8 @@ BENCHMARK(XnnpackAfterProducer)->Name("f32_dwconv2d_3x3_after_producer/xnnpack")
     ->UseManualTime()->Iterations(kPreparedCalls)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(Sn2AfterProducer, avx512f, sn2_isa_avx512f)->Name("f32_dwconv2d_3x3_after_producer/sn2_16c_avx512f")
     ->Apply(ShuffleNetShapes)->UseManualTime()->Iterations(kPreparedCalls)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Sn2AfterProducer, avx2, sn2_isa_avx2)->Name("f32_dwconv2d_3x3_after_producer/sn2_8c_avx2")
+    ->Apply(ShuffleNetShapes)->UseManualTime()->Iterations(kPreparedCalls)->Unit(benchmark::kMicrosecond);
 
 #if defined(__x86_64__)
 BENCHMARK(XnnpackColdOutput)->Name("f32_dwconv2d_3x3_cold_output/xnnpack")->Apply(ShuffleNetShapes)

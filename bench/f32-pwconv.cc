@@ -238,7 +238,10 @@ BENCHMARK_CAPTURE(Pwconv, avx512f_gather_scatter, sn2_isa_avx512f, Access::kGath
 BENCHMARK_CAPTURE(Pwconv, avx512f, sn2_isa_avx512f, Access::kContiguous, 0)->Name("f32_pwconv/sn2_chosen_avx512f/contiguous")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(Pwconv, avx512f_7x32, sn2_isa_avx512f, Access::kContiguous, 32)->Name("f32_pwconv/sn2_7x32_avx512f/contiguous")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(Pwconv, avx512f_7x48, sn2_isa_avx512f, Access::kContiguous, 48)->Name("f32_pwconv/sn2_7x48_avx512f/contiguous")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Pwconv, avx2_gather, sn2_isa_avx2, Access::kGather, 0)->Name("f32_pwconv/sn2_6x16_avx2/gather")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Pwconv, avx2_scatter, sn2_isa_avx2, Access::kScatter, 0)->Name("f32_pwconv/sn2_6x16_avx2/scatter")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(Pwconv, avx2_gather_scatter, sn2_isa_avx2, Access::kGatherScatter, 0)->Name("f32_pwconv/sn2_6x16_avx2/gather_scatter")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Pwconv, avx2, sn2_isa_avx2, Access::kContiguous, 0)->Name("f32_pwconv/sn2_6x16_avx2/contiguous")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(Pwconv, scalar_gather_scatter, sn2_isa_scalar, Access::kGatherScatter, 0)->Name("f32_pwconv/sn2_4x4_scalar/gather_scatter")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
 
 BENCHMARK(Conv5PoolXnnpack)->Name("f32_pwconv_global_average/xnnpack")->Apply(Conv5Shapes)->Unit(benchmark::kMicrosecond);

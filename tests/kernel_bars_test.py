@@ -22,14 +22,15 @@ def runs(name, times, manual=False):
 
 
 class KernelBars(unittest.TestCase):
-    def run_tool(self, *files):
+    def run_tool(self, *files, args=(), context=None):
         with tempfile.TemporaryDirectory() as tmp:
             paths = []
             for i, benchmarks in enumerate(files):
                 paths.append(os.path.join(tmp, f"bench{i}.json"))
                 with open(paths[-1], "w") as f:
-                    json.dump({"context": {"sn2_cpu_name": "Test CPU", "date": "today"}, "benchmarks": benchmarks}, f)
-            return subprocess.run([sys.executable, TOOL, "--from"] + paths, capture_output=True, text=True)
+                    json.dump({"context": dict({"sn2_cpu_name": "Test CPU", "date": "today"}, **(context or {})),
+                               "benchmarks": benchmarks}, f)
+            return subprocess.run([sys.executable, TOOL, *args, "--from"] + paths, capture_output=True, text=True)
 
     def test_several_runs(self):
         # 56x56x24 at 2.0x then 1.25x: at the bar in one run of two, lowest 1.25.
@@ -84,7 +85,33 @@ class KernelBars(unittest.TestCase):
     def test_a_file_without_avx512_results_is_refused(self):
         r = self.run_tool(runs("f32_pwconv/xnnpack/hw:7/k:464/n:1024", [100.0]))
         self.assertNotEqual(r.returncode, 0)
-        self.assertIn("no AVX-512 depthwise results", r.stderr)
+        self.assertIn("no avx512f depthwise results", r.stderr)
+
+
+    def test_avx2_kernels_against_capped_xnnpack(self):
+        # --isa avx2 reads sn2's AVX2 benchmarks (AVX-512 ones in the file are not its) from a run
+        # whose XNNPACK was capped at AVX2.
+        b = runs("f32_dwconv2d_3x3/xnnpack/hw:56/c:24/s:2", [10.0])
+        b += runs("f32_dwconv2d_3x3/sn2_8c_avx2/hw:56/c:24/s:2", [8.0])
+        b += runs("f32_dwconv2d_3x3/sn2_16c_avx512f/hw:56/c:24/s:2", [2.0])
+        b += runs("f32_pwconv/xnnpack/hw:7/k:464/n:1024", [100.0])
+        b += runs("f32_pwconv/sn2_6x16_avx2/contiguous/hw:7/k:464/n:1024", [104.0])
+        r = self.run_tool(b, args=("--isa", "avx2"), context={"sn2_xnnpack_isa": "avx2"})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("sn2's avx2 kernels against XNNPACK's avx2", r.stdout)
+        self.assertIn("| hw:56/c:24/s:2 | 10.00 | 8.00 | 1.25 | **no** |", r.stdout)
+        self.assertIn("| hw:7/k:464/n:1024 | contiguous | 100.00 | contiguous 104.00 | 0.96 | yes |", r.stdout)
+
+    def test_xnnpack_cap_must_match_the_isa(self):
+        b = runs("f32_dwconv2d_3x3/xnnpack/hw:56/c:24/s:2", [10.0])
+        b += runs("f32_dwconv2d_3x3/sn2_8c_avx2/hw:56/c:24/s:2", [8.0])
+        b += runs("f32_dwconv2d_3x3/sn2_16c_avx512f/hw:56/c:24/s:2", [5.0])
+        r = self.run_tool(b, args=("--isa", "avx2"))
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("XNNPACK ran uncapped", r.stderr)
+        r = self.run_tool(b, context={"sn2_xnnpack_isa": "avx2"})
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("XNNPACK ran capped at avx2; --isa avx512f compares with XNNPACK uncapped", r.stderr)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Issue 4's per-kernel bars on this CPU, from one run of the benchmark suite.
 
-  python3 tools/kernel_bars.py [--bench build/sn2_bench] [--repetitions 9] [--min-time 0.1]
-                               [--runs R] [--json OUT.json] [--from IN.json ...]
+  python3 tools/kernel_bars.py [--isa avx512f|avx2] [--bench build/sn2_bench] [--repetitions 9]
+                               [--min-time 0.1] [--runs R] [--json OUT.json] [--from IN.json ...]
 
 Runs sn2_bench once (Google Benchmark's random interleaving, so that the machine's drift falls on
 both sides alike) over the depthwise 3x3 family (calls repeated on the same buffers), its
@@ -11,6 +11,8 @@ does in the network), the pointwise shapes in each access and XNNPACK beside eac
 per ShuffleNet V2 shape (x0.5-x2.0), the medians over the repetitions and sn2's speed against
 XNNPACK with the bars: depthwise at least 1.3x, pointwise at least 0.95x in the access the
 network gives the layer (the lowest of its accesses). AVX-512 kernels; needs an AVX-512 CPU.
+--isa avx2: sn2's AVX2 kernels against XNNPACK's AVX2 ones (the suite runs with
+SN2_BENCH_XNNPACK_ISA=avx2, as on a CPU without AVX-512; --from reads only such runs).
 --runs R runs the suite R times one after another and prints, per shape, its speed in every
 run, the lowest, and in how many runs it met the bar. --from reads earlier runs' JSON files
 instead of running (one file: the single-run tables; several: as --runs).
@@ -53,14 +55,25 @@ def depthwise_shapes():
     return shapes
 
 
-def run_bench(bench, repetitions, min_time, out):
-    pattern = ("f32_dwconv2d_3x3(_after_producer)?/(xnnpack|sn2_16c_avx512f)/"
-               "|f32_pwconv/(xnnpack|sn2_chosen_avx512f/(gather|scatter|contiguous))/|peak/fma_avx512f")
+# Per ISA path: sn2's depthwise and pointwise benchmark names, the FMA peak loop, and the cap on
+# XNNPACK's kernels the suite runs with (None: XNNPACK's best on this CPU).
+ISAS = {"avx512f": {"dw": "sn2_16c_avx512f", "pw": "sn2_chosen_avx512f", "peak": "peak/fma_avx512f", "cap": None},
+        "avx2": {"dw": "sn2_8c_avx2", "pw": "sn2_6x16_avx2", "peak": "peak/fma_avx2", "cap": "avx2"}}
+
+
+def run_bench(isa, bench, repetitions, min_time, out):
+    names = ISAS[isa]
+    pattern = (f"f32_dwconv2d_3x3(_after_producer)?/(xnnpack|{names['dw']})/"
+               f"|f32_pwconv/(xnnpack|{names['pw']}/(gather|scatter|contiguous))/|{names['peak']}")
     cmd = [bench, f"--benchmark_filter={pattern}", f"--benchmark_repetitions={repetitions}",
            "--benchmark_enable_random_interleaving=true", f"--benchmark_min_time={min_time}",
            f"--benchmark_out={out}", "--benchmark_out_format=json"]
-    print("$ " + " ".join(cmd), file=sys.stderr)
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    env = dict(os.environ)
+    env.pop("SN2_BENCH_XNNPACK_ISA", None)
+    if names["cap"]:
+        env["SN2_BENCH_XNNPACK_ISA"] = names["cap"]
+    print(("$ SN2_BENCH_XNNPACK_ISA=%s " % names["cap"] if names["cap"] else "$ ") + " ".join(cmd), file=sys.stderr)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
 
 
 def load(path):
@@ -101,21 +114,22 @@ DW_LABELS = {"f32_dwconv2d_3x3": "depthwise, repeated calls",
 PW_LABEL = "pointwise"
 
 
-def evaluate(med):
+def evaluate(med, isa="avx512f"):
     """Per family label: (shape, table cells, speed) for every shape with both sides in `med`."""
+    names = ISAS[isa]
     results = {}
     for family, label in DW_LABELS.items():
         results[label] = []
         for shape in depthwise_shapes():
             tail = "hw:%d/c:%d/s:%d" % shape
-            x, s = med.get(f"{family}/xnnpack/{tail}"), med.get(f"{family}/sn2_16c_avx512f/{tail}")
+            x, s = med.get(f"{family}/xnnpack/{tail}"), med.get(f"{family}/{names['dw']}/{tail}")
             if x is not None and s is not None:
                 results[label].append((tail, [f"{x:.2f}", f"{s:.2f}"], x / s))
     results[PW_LABEL] = []
     for shape, kinds in network_accesses().items():
         tail = "hw:%d/k:%d/n:%d" % shape
         x = med.get(f"f32_pwconv/xnnpack/{tail}")
-        per = {kind: med.get(f"f32_pwconv/sn2_chosen_avx512f/{kind}/{tail}") for kind in sorted(kinds)}
+        per = {kind: med.get(f"f32_pwconv/{names['pw']}/{kind}/{tail}") for kind in sorted(kinds)}
         if x is not None and None not in per.values():
             cells = [" + ".join(sorted(kinds)), f"{x:.2f}", ", ".join(f"{k} {t:.2f}" for k, t in per.items())]
             results[PW_LABEL].append((tail, cells, min(x / t for t in per.values())))
@@ -171,6 +185,8 @@ def print_several(all_results):
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--isa", choices=sorted(ISAS), default="avx512f",
+                    help="sn2's kernels of this path; avx2 also caps XNNPACK's at AVX2")
     ap.add_argument("--bench", default=os.path.join(here, "..", "build", "sn2_bench"))
     ap.add_argument("--repetitions", type=int, default=9)
     ap.add_argument("--min-time", default="0.1")
@@ -183,17 +199,23 @@ def main():
     if not paths:
         paths = [a.json] if a.runs == 1 else [a.json.replace(".json", f"-{i + 1}.json") for i in range(a.runs)]
         for path in paths:
-            run_bench(a.bench, a.repetitions, a.min_time, path)
+            run_bench(a.isa, a.bench, a.repetitions, a.min_time, path)
+    names = ISAS[a.isa]
     loaded = [load(path) for path in paths]
-    for path, (_, med, _, _) in zip(paths, loaded):
-        if not any(k.startswith("f32_dwconv2d_3x3/sn2_16c_avx512f/") for k in med):
-            sys.exit("no AVX-512 depthwise results in %s (a CPU or build without AVX-512?)" % path)
+    for path, (ctx, med, _, _) in zip(paths, loaded):
+        if not any(k.startswith(f"f32_dwconv2d_3x3/{names['dw']}/") for k in med):
+            sys.exit("no %s depthwise results in %s (a CPU or build without it?)" % (a.isa, path))
+        if ctx.get("sn2_xnnpack_isa") != names["cap"]:
+            sys.exit("%s: XNNPACK ran %s; --isa %s compares with %s" % (
+                path, "capped at " + ctx["sn2_xnnpack_isa"] if ctx.get("sn2_xnnpack_isa") else "uncapped",
+                a.isa, "XNNPACK capped at " + names["cap"] if names["cap"] else "XNNPACK uncapped"))
     for ctx, _, flops, reps in loaded:
         print(f"{ctx.get('sn2_cpu_name', ctx.get('host_name', '?'))}, {ctx.get('date', '?')}; "
               f"{min(reps.values())}-{max(reps.values())} repetitions per benchmark; medians; "
-              f"FMA peak loop {flops.get('peak/fma_avx512f', 0) / 1e9:.0f} GFLOP/s in the same run")
+              f"sn2's {a.isa} kernels against XNNPACK's {names['cap'] or 'best'}; "
+              f"FMA peak loop {flops.get(names['peak'], 0) / 1e9:.0f} GFLOP/s in the same run")
     print()
-    results = [evaluate(med) for _, med, _, _ in loaded]
+    results = [evaluate(med, a.isa) for _, med, _, _ in loaded]
     if len(results) == 1:
         print_one(results[0])
     else:
