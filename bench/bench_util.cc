@@ -40,6 +40,34 @@ double TimeLoop(float (*loop)(size_t), double flops_per_iteration) {
   return best;
 }
 
+// SN2_BENCH_CPU=avx2: the suite as on a CPU with AVX2 but no AVX-512. XNNPACK picks its kernels
+// once, from cpuinfo's flags, whatever path sn2 is forced to: on an AVX-512 machine `--isa avx2`
+// alone sets sn2's AVX2 kernels against XNNPACK's AVX-512 ones, and plans for a CPU it is not.
+// The flags are cleared before sn2 or XNNPACK read them (sn2 then has no AVX-512 path either).
+// Dev-time only, never in the library. A constructor of the highest priority: other static
+// initializers of the suite (the network registrations) resolve sn2's ISA.
+__attribute__((constructor(101))) void EmulateCpu() {
+  const char* cpu = std::getenv("SN2_BENCH_CPU");
+  if (!cpu || !*cpu) return;
+  if (std::strcmp(cpu, "avx2") != 0) {
+    std::fprintf(stderr, "SN2_BENCH_CPU=%s: only avx2 is supported\n", cpu);
+    std::exit(2);
+  }
+#if defined(__x86_64__)
+  cpuinfo_initialize();
+  cpuinfo_isa.avx512f = cpuinfo_isa.avx512pf = cpuinfo_isa.avx512er = cpuinfo_isa.avx512cd = false;
+  cpuinfo_isa.avx512dq = cpuinfo_isa.avx512bw = cpuinfo_isa.avx512vl = cpuinfo_isa.avx512ifma = false;
+  cpuinfo_isa.avx512vbmi = cpuinfo_isa.avx512vbmi2 = cpuinfo_isa.avx512bitalg = false;
+  cpuinfo_isa.avx512vpopcntdq = cpuinfo_isa.avx512vnni = cpuinfo_isa.avx512bf16 = false;
+  cpuinfo_isa.avx512vp2intersect = cpuinfo_isa.avx512_4vnniw = cpuinfo_isa.avx512_4fmaps = false;
+#endif
+  if (sn2_get_hardware_config()->avx512f) {
+    std::fprintf(stderr, "SN2_BENCH_CPU=avx2: sn2 had read the CPU's features already\n");
+    std::exit(2);
+  }
+  benchmark::AddCustomContext("sn2_bench_cpu", cpu);
+}
+
 // The JSON context: which CPU, which ISA path, its peak.
 int AddContext() {
   cpuinfo_initialize();
@@ -64,33 +92,7 @@ int AddContext() {
   return 0;
 }
 
-// SN2_BENCH_XNNPACK_ISA=avx2: XNNPACK as on a CPU without AVX-512. XNNPACK picks its kernels
-// once, at xnn_initialize, from cpuinfo's flags, whatever path sn2 is forced to; on this
-// machine `--isa avx2` alone compares sn2's AVX2 kernels with XNNPACK's AVX-512 ones. The
-// flags are cleared after sn2 has read them (its own paths stay available) and before any
-// benchmark initializes XNNPACK; dev-time only, never in the library.
-int CapXnnpackIsa() {
-  const char* cap = std::getenv("SN2_BENCH_XNNPACK_ISA");
-  if (!cap || !*cap) return 0;
-  if (std::strcmp(cap, "avx2") != 0) {
-    std::fprintf(stderr, "SN2_BENCH_XNNPACK_ISA=%s: only avx2 is supported\n", cap);
-    std::exit(2);
-  }
-  sn2_get_hardware_config();
-#if defined(__x86_64__)
-  cpuinfo_initialize();
-  cpuinfo_isa.avx512f = cpuinfo_isa.avx512pf = cpuinfo_isa.avx512er = cpuinfo_isa.avx512cd = false;
-  cpuinfo_isa.avx512dq = cpuinfo_isa.avx512bw = cpuinfo_isa.avx512vl = cpuinfo_isa.avx512ifma = false;
-  cpuinfo_isa.avx512vbmi = cpuinfo_isa.avx512vbmi2 = cpuinfo_isa.avx512bitalg = false;
-  cpuinfo_isa.avx512vpopcntdq = cpuinfo_isa.avx512vnni = cpuinfo_isa.avx512bf16 = false;
-  cpuinfo_isa.avx512vp2intersect = cpuinfo_isa.avx512_4vnniw = cpuinfo_isa.avx512_4fmaps = false;
-#endif
-  benchmark::AddCustomContext("sn2_xnnpack_isa", cap);
-  return 0;
-}
-
 const int context_added = AddContext();
-const int xnnpack_isa_capped = CapXnnpackIsa();
 
 }  // namespace
 

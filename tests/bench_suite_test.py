@@ -121,26 +121,32 @@ class Suite(unittest.TestCase):
         v1 = self.bench(r"block/v1/stage:2/stride:1/g:3/c:240$")
         self.assertGreater(v1["MAC_elements"], v2["MAC_elements"])
 
-    def test_xnnpack_isa_cap(self):
-        # SN2_BENCH_XNNPACK_ISA=avx2 caps XNNPACK's kernels, not sn2's: the context names the
-        # cap and the same sn2 path as without it; any other value is refused.
-        path = os.path.join(TMP.name, "capped.json")
-        env = dict(os.environ, SN2_BENCH_XNNPACK_ISA="avx2")
-        r = subprocess.run([BENCH, "--benchmark_filter=f32_dwconv2d_3x3/xnnpack/hw:7/c:96/s:1$",
+    def test_avx2_cpu_emulation(self):
+        # SN2_BENCH_CPU=avx2: neither sn2 nor XNNPACK sees AVX-512: the context names it, the
+        # path is AVX2 (where the CPU has it), sn2's AVX-512 kernel refuses to run and its AVX2
+        # one runs; any other value is refused.
+        path = os.path.join(TMP.name, "avx2_cpu.json")
+        env = dict(os.environ, SN2_BENCH_CPU="avx2")
+        r = subprocess.run([BENCH, "--benchmark_filter=f32_dwconv2d_3x3/(xnnpack|sn2_16c_avx512f|sn2_8c_avx2)/hw:7/c:96/s:1$",
                             "--benchmark_min_time=0.001", f"--benchmark_out={path}",
                             "--benchmark_out_format=json"], capture_output=True, text=True, env=env, timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
         with open(path) as f:
-            capped = json.load(f)
-        self.assertEqual(capped["context"].get("sn2_xnnpack_isa"), "avx2")
+            emulated = json.load(f)
         self.assertIsNotNone(self.data)
-        self.assertEqual(capped["context"]["sn2_isa"], self.data["context"]["sn2_isa"])
-        self.assertNotIn("sn2_xnnpack_isa", self.data["context"])
-        self.assertFalse([b for b in capped["benchmarks"] if b.get("error_occurred")])
-        env["SN2_BENCH_XNNPACK_ISA"] = "sse2"
+        native = self.data["context"]["sn2_isa"]
+        self.assertEqual(emulated["context"].get("sn2_bench_cpu"), "avx2")
+        self.assertNotIn("sn2_bench_cpu", self.data["context"])
+        self.assertEqual(emulated["context"]["sn2_isa"], "avx2" if native in ("avx512f", "avx2") else native)
+        errors = {b["name"]: b.get("error_occurred", False) for b in emulated["benchmarks"]}
+        self.assertTrue(errors["f32_dwconv2d_3x3/sn2_16c_avx512f/hw:7/c:96/s:1"])
+        if native in ("avx512f", "avx2"):
+            self.assertFalse(errors["f32_dwconv2d_3x3/sn2_8c_avx2/hw:7/c:96/s:1"])
+        self.assertFalse(errors["f32_dwconv2d_3x3/xnnpack/hw:7/c:96/s:1"])
+        env["SN2_BENCH_CPU"] = "sse2"
         r = subprocess.run([BENCH, "--benchmark_filter=none"], capture_output=True, text=True, env=env, timeout=60)
         self.assertEqual(r.returncode, 2)
-        self.assertIn("SN2_BENCH_XNNPACK_ISA=sse2", r.stderr)
+        self.assertIn("SN2_BENCH_CPU=sse2", r.stderr)
 
     def test_network_plans(self):
         compiled = self.bench(r"network/shufflenet_v2_x0_5/compiled/threads:1/")

@@ -90,28 +90,28 @@ class KernelBars(unittest.TestCase):
 
     def test_avx2_kernels_against_capped_xnnpack(self):
         # --isa avx2 reads sn2's AVX2 benchmarks (AVX-512 ones in the file are not its) from a run
-        # whose XNNPACK was capped at AVX2.
+        # made as on a CPU without AVX-512.
         b = runs("f32_dwconv2d_3x3/xnnpack/hw:56/c:24/s:2", [10.0])
         b += runs("f32_dwconv2d_3x3/sn2_8c_avx2/hw:56/c:24/s:2", [8.0])
         b += runs("f32_dwconv2d_3x3/sn2_16c_avx512f/hw:56/c:24/s:2", [2.0])
         b += runs("f32_pwconv/xnnpack/hw:7/k:464/n:1024", [100.0])
         b += runs("f32_pwconv/sn2_6x16_avx2/contiguous/hw:7/k:464/n:1024", [104.0])
-        r = self.run_tool(b, args=("--isa", "avx2"), context={"sn2_xnnpack_isa": "avx2"})
+        r = self.run_tool(b, args=("--isa", "avx2"), context={"sn2_bench_cpu": "avx2"})
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("sn2's avx2 kernels against XNNPACK's avx2", r.stdout)
         self.assertIn("| hw:56/c:24/s:2 | 10.00 | 8.00 | 1.25 | **no** |", r.stdout)
         self.assertIn("| hw:7/k:464/n:1024 | contiguous | 100.00 | contiguous 104.00 | 0.96 | yes |", r.stdout)
 
-    def test_xnnpack_cap_must_match_the_isa(self):
+    def test_the_runs_cpu_must_match_the_isa(self):
         b = runs("f32_dwconv2d_3x3/xnnpack/hw:56/c:24/s:2", [10.0])
         b += runs("f32_dwconv2d_3x3/sn2_8c_avx2/hw:56/c:24/s:2", [8.0])
         b += runs("f32_dwconv2d_3x3/sn2_16c_avx512f/hw:56/c:24/s:2", [5.0])
         r = self.run_tool(b, args=("--isa", "avx2"))
         self.assertNotEqual(r.returncode, 0)
-        self.assertIn("XNNPACK ran uncapped", r.stderr)
-        r = self.run_tool(b, context={"sn2_xnnpack_isa": "avx2"})
+        self.assertIn("a run on this CPU as it is; --isa avx2 reads runs as on an avx2 CPU", r.stderr)
+        r = self.run_tool(b, context={"sn2_bench_cpu": "avx2"})
         self.assertNotEqual(r.returncode, 0)
-        self.assertIn("XNNPACK ran capped at avx2; --isa avx512f compares with XNNPACK uncapped", r.stderr)
+        self.assertIn("a run as on an avx2 CPU; --isa avx512f reads runs on this CPU as it is", r.stderr)
 
 
 if __name__ == "__main__":

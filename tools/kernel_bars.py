@@ -12,7 +12,7 @@ per ShuffleNet V2 shape (x0.5-x2.0), the medians over the repetitions and sn2's 
 XNNPACK with the bars: depthwise at least 1.3x, pointwise at least 0.95x in the access the
 network gives the layer (the lowest of its accesses). AVX-512 kernels; needs an AVX-512 CPU.
 --isa avx2: sn2's AVX2 kernels against XNNPACK's AVX2 ones (the suite runs with
-SN2_BENCH_XNNPACK_ISA=avx2, as on a CPU without AVX-512; --from reads only such runs).
+SN2_BENCH_CPU=avx2, as on a CPU without AVX-512; --from reads only such runs).
 --runs R runs the suite R times one after another and prints, per shape, its speed in every
 run, the lowest, and in how many runs it met the bar. --from reads earlier runs' JSON files
 instead of running (one file: the single-run tables; several: as --runs).
@@ -55,10 +55,10 @@ def depthwise_shapes():
     return shapes
 
 
-# Per ISA path: sn2's depthwise and pointwise benchmark names, the FMA peak loop, and the cap on
-# XNNPACK's kernels the suite runs with (None: XNNPACK's best on this CPU).
-ISAS = {"avx512f": {"dw": "sn2_16c_avx512f", "pw": "sn2_chosen_avx512f", "peak": "peak/fma_avx512f", "cap": None},
-        "avx2": {"dw": "sn2_8c_avx2", "pw": "sn2_6x16_avx2", "peak": "peak/fma_avx2", "cap": "avx2"}}
+# Per ISA path: sn2's depthwise and pointwise benchmark names, the FMA peak loop, and the CPU the
+# suite emulates (SN2_BENCH_CPU; None: this CPU as it is, XNNPACK's best kernels on it).
+ISAS = {"avx512f": {"dw": "sn2_16c_avx512f", "pw": "sn2_chosen_avx512f", "peak": "peak/fma_avx512f", "cpu": None},
+        "avx2": {"dw": "sn2_8c_avx2", "pw": "sn2_6x16_avx2", "peak": "peak/fma_avx2", "cpu": "avx2"}}
 
 
 def run_bench(isa, bench, repetitions, min_time, out):
@@ -69,10 +69,10 @@ def run_bench(isa, bench, repetitions, min_time, out):
            "--benchmark_enable_random_interleaving=true", f"--benchmark_min_time={min_time}",
            f"--benchmark_out={out}", "--benchmark_out_format=json"]
     env = dict(os.environ)
-    env.pop("SN2_BENCH_XNNPACK_ISA", None)
-    if names["cap"]:
-        env["SN2_BENCH_XNNPACK_ISA"] = names["cap"]
-    print(("$ SN2_BENCH_XNNPACK_ISA=%s " % names["cap"] if names["cap"] else "$ ") + " ".join(cmd), file=sys.stderr)
+    env.pop("SN2_BENCH_CPU", None)
+    if names["cpu"]:
+        env["SN2_BENCH_CPU"] = names["cpu"]
+    print(("$ SN2_BENCH_CPU=%s " % names["cpu"] if names["cpu"] else "$ ") + " ".join(cmd), file=sys.stderr)
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
 
 
@@ -186,7 +186,7 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--isa", choices=sorted(ISAS), default="avx512f",
-                    help="sn2's kernels of this path; avx2 also caps XNNPACK's at AVX2")
+                    help="sn2's kernels of this path; avx2 runs the suite as on a CPU without AVX-512")
     ap.add_argument("--bench", default=os.path.join(here, "..", "build", "sn2_bench"))
     ap.add_argument("--repetitions", type=int, default=9)
     ap.add_argument("--min-time", default="0.1")
@@ -205,14 +205,14 @@ def main():
     for path, (ctx, med, _, _) in zip(paths, loaded):
         if not any(k.startswith(f"f32_dwconv2d_3x3/{names['dw']}/") for k in med):
             sys.exit("no %s depthwise results in %s (a CPU or build without it?)" % (a.isa, path))
-        if ctx.get("sn2_xnnpack_isa") != names["cap"]:
-            sys.exit("%s: XNNPACK ran %s; --isa %s compares with %s" % (
-                path, "capped at " + ctx["sn2_xnnpack_isa"] if ctx.get("sn2_xnnpack_isa") else "uncapped",
-                a.isa, "XNNPACK capped at " + names["cap"] if names["cap"] else "XNNPACK uncapped"))
+        if ctx.get("sn2_bench_cpu") != names["cpu"]:
+            sys.exit("%s: a run %s; --isa %s reads runs %s" % (
+                path, "as on an %s CPU" % ctx["sn2_bench_cpu"] if ctx.get("sn2_bench_cpu") else "on this CPU as it is",
+                a.isa, "as on an %s CPU (SN2_BENCH_CPU)" % names["cpu"] if names["cpu"] else "on this CPU as it is"))
     for ctx, _, flops, reps in loaded:
         print(f"{ctx.get('sn2_cpu_name', ctx.get('host_name', '?'))}, {ctx.get('date', '?')}; "
               f"{min(reps.values())}-{max(reps.values())} repetitions per benchmark; medians; "
-              f"sn2's {a.isa} kernels against XNNPACK's {names['cap'] or 'best'}; "
+              f"sn2's {a.isa} kernels against XNNPACK's {names['cpu'] or 'best'}; "
               f"FMA peak loop {flops.get(names['peak'], 0) / 1e9:.0f} GFLOP/s in the same run")
     print()
     results = [evaluate(med, a.isa) for _, med, _, _ in loaded]
