@@ -348,6 +348,33 @@ TEST(NoSimdCpu, AutoKeepsXnnpackBesideTheScalarViewKernels) {
   EXPECT_EQ(one, RunModel(model.get(), input, 2));
 }
 
+// Auto on a CPU with AVX2 but no AVX-512, where XNNPACK runs its AVX2 kernels: sn2's AVX2
+// kernels take every 1x1 conv (V1's grouped ones on the shuffle's view, with the residual Adds
+// fused) and every depthwise conv, and the numbers are the oracle's. Runs where the CPU is such:
+// the ctest avx2_cpu runs it under qemu-x86_64 -cpu Haswell.
+TEST(Avx2Cpu, AutoRunsSn2KernelsForEvery1x1AndDepthwiseConv) {
+  const sn2_hardware_config* hw = sn2_get_hardware_config();
+  if (!hw->avx2_fma || hw->avx512f) GTEST_SKIP() << "this CPU is not one with AVX2 and without AVX-512";
+  for (const char* name : {"shufflenet_v2_x0_5", "shufflenet_v1_g3"}) {
+    const bool v2 = std::string(name) == "shufflenet_v2_x0_5";
+    ModelPtr model = MakeBuiltin(name);
+    EXPECT_EQ(model->isa, sn2_isa_avx2) << name;
+    auto kernels = KernelCounts(model.get());
+    // V2: 36 1x1 convs, 19 depthwise; V1 g=3: 32 1x1 convs, 16 depthwise (and the stride-2
+    // shortcuts' 3 average pools on the depthwise kernel).
+    EXPECT_EQ(kernels["sn2:f32_pwconv_6x16__avx2"], v2 ? 36 : 32) << name;
+    EXPECT_EQ(kernels["sn2:f32_dwconv2d_3x3_8c__avx2"], 19) << name;
+    EXPECT_EQ(kernels["xnnpack:convolution2d_nhwc_f32"], 1) << name << ": the stem only";
+    EXPECT_EQ(kernels["xnnpack:binary_nd_f32"], 0) << name << ": the residual Adds fused";
+    EXPECT_EQ(kernels["xnnpack:channel_shuffle_nc_x32"], 0) << name << ": the shuffles as views";
+    ModelPtr reference = Oracle(name);
+    const auto input = PatternInput(3 * 224 * 224, 17);
+    const auto one = RunModel(model.get(), input, 1);
+    EXPECT_LE(RelativeMaxError(one, RunModel(reference.get(), input)), 1e-4) << name;
+    EXPECT_EQ(one, RunModel(model.get(), input, 2)) << name;
+  }
+}
+
 // The scalar path: portable C only, no XNNPACK. sn2's scalar kernels take the depthwise 3x3 and
 // 1x1 convs (V2's on channel views too, V1's grouped ones group by group), the stem and the
 // max pool.

@@ -122,12 +122,15 @@ static const struct sn2_op_backend* pointwise_backend(const struct sn2_model* mo
 // True where sn2's pointwise kernels run every 1x1 conv they serve, grouped ones included, on
 // plain tensors as on views: the AVX-512 path, where they beat XNNPACK's convolution on every
 // ShuffleNet shape (bench/f32-pwconv.cc) and on V1's grouped convs (V1 networks 0.92-1.00x the
-// time with them on XNNPACK), and the portable scalar path, which has no XNNPACK
-// (docs/performance.md). Elsewhere XNNPACK serves the 1x1 convs on plain tensors, sn2's kernels
-// only those on views.
+// time with them on XNNPACK); the AVX2 path of a CPU without AVX-512, where XNNPACK runs its
+// AVX2 kernels and sn2's 6x16 one beat them on all but the 24-input-channel shapes (0.90-0.98x
+// there); and the portable scalar path, which has no XNNPACK (docs/performance.md). Elsewhere
+// (the AVX2 path forced on an AVX-512 CPU, whose XNNPACK still runs AVX-512 kernels) XNNPACK
+// serves the 1x1 convs on plain tensors, sn2's kernels only those on views.
 static bool pointwise_kernels_run_every_1x1(const struct sn2_model* model) {
+  const bool xnnpack_below_avx512 = model->isa == sn2_isa_avx2 && !sn2_get_hardware_config()->avx512f;
   return !(model->options.flags & (SN2_FLAG_REFERENCE | SN2_FLAG_XNNPACK_ONLY)) &&
-         (model->isa == sn2_isa_avx512f || !model->xnnpack);
+         (model->isa == sn2_isa_avx512f || xnnpack_below_avx512 || !model->xnnpack);
 }
 
 // Where the grouped 1x1 convs run on kernels that read and write slot tables, so that they may
