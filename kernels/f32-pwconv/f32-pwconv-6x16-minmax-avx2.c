@@ -8,9 +8,16 @@
 
 // Lanes of `v` (channels 8 * half .. 8 * half + 7 of the block) that fall in `run`, stored at
 // the run's offset, clamped; with `accumulate`, added to what those lanes hold there first. The
-// other lanes are masked off and never accessed.
+// other lanes are masked off and never accessed. A run that holds all eight lanes (the usual
+// case) stores without a mask: vmaskmovps costs several uops, felt where k is small.
 static void store_run(float* out, const struct sn2_pwconv_run* run, int half, __m256 v, bool accumulate,
                       __m256 vmin, __m256 vmax) {
+  if (run->begin <= 8u * half && run->end >= 8u * half + 8) {
+    float* at = out + (ptrdiff_t)run->offset - (ptrdiff_t)run->begin + 8 * half;
+    if (accumulate) v = _mm256_add_ps(v, _mm256_loadu_ps(at));
+    _mm256_storeu_ps(at, _mm256_min_ps(_mm256_max_ps(v, vmin), vmax));
+    return;
+  }
   const __m256i lane = _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(8 * half));
   const __m256i mask = _mm256_and_si256(_mm256_cmpgt_epi32(lane, _mm256_set1_epi32((int)run->begin - 1)),
                                         _mm256_cmpgt_epi32(_mm256_set1_epi32((int)run->end), lane));
