@@ -143,11 +143,15 @@ static bool grouped_pointwise_reads_slots(const struct sn2_model* model) {
 }
 
 // Dense k x k convs (groups 1) on the taps driver over the same kernels, on the AVX-512 path:
-// measured on ShuffleNet's stem, under half XNNPACK's time (docs/performance.md); other dense
-// convs take the same kernels, unmeasured. Other paths: XNNPACK.
+// measured on ShuffleNet's stem, under half XNNPACK's time (docs/performance.md); and on the
+// AVX2 path of a CPU without AVX-512 (networks 0.93-0.98x the time with the stem there rather
+// than on XNNPACK's AVX2 kernels, emulated: docs/performance.md). Other dense convs take the
+// same kernels, unmeasured. Other paths: XNNPACK.
 static bool prefer_sn2_taps(const struct sn2_model* model, const struct sn2_node* node) {
   const struct sn2_conv2d_params* c = &node->params.conv2d;
-  return model->isa == sn2_isa_avx512f && c->groups == 1 && !c->averaging && !sn2_conv_is_pointwise(c);
+  const bool xnnpack_below_avx512 = model->isa == sn2_isa_avx2 && !sn2_get_hardware_config()->avx512f;
+  return (model->isa == sn2_isa_avx512f || xnnpack_below_avx512) && c->groups == 1 && !c->averaging &&
+         !sn2_conv_is_pointwise(c);
 }
 
 // The node that may read the graph input in the caller's N, C, H, W layout, or SN2_INVALID_ID:
