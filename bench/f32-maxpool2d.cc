@@ -35,10 +35,11 @@ void Counters(benchmark::State& state, size_t hw, size_t c) {
                                                benchmark::Counter::kIsIterationInvariantRate);
 }
 
-void Sn2(benchmark::State& state) {
-  const sn2_maxpool2d_config* config = sn2_get_maxpool2d_config(sn2_isa_avx512f);
-  if (!config || !sn2_get_hardware_config()->avx512f) {
-    state.SkipWithError("AVX-512 not available on this CPU or build");
+void Sn2(benchmark::State& state, sn2_isa isa) {
+  const sn2_hardware_config* hw_config = sn2_get_hardware_config();
+  const sn2_maxpool2d_config* config = sn2_get_maxpool2d_config(isa);
+  if (!config || (isa == sn2_isa_avx512f && !hw_config->avx512f) || (isa == sn2_isa_avx2 && !hw_config->avx2_fma)) {
+    state.SkipWithError("ISA not available on this CPU or build");
     return;
   }
   const size_t hw = state.range(0), c = state.range(1), out = (hw + 2 - 3) / 2 + 1;
@@ -71,6 +72,7 @@ void Xnnpack(benchmark::State& state) {
 }
 
 BENCHMARK(Xnnpack)->Name("f32_maxpool2d_3x3s2/xnnpack")->Apply(Shapes)->Unit(benchmark::kMicrosecond);
-BENCHMARK(Sn2)->Name("f32_maxpool2d_3x3s2/sn2_16c_avx512f")->Apply(Shapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Sn2, avx512f, sn2_isa_avx512f)->Name("f32_maxpool2d_3x3s2/sn2_16c_avx512f")->Apply(Shapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Sn2, avx2, sn2_isa_avx2)->Name("f32_maxpool2d_3x3s2/sn2_8c_avx2")->Apply(Shapes)->Unit(benchmark::kMicrosecond);
 
 }  // namespace

@@ -350,8 +350,8 @@ TEST(NoSimdCpu, AutoKeepsXnnpackBesideTheScalarViewKernels) {
 
 // Auto on a CPU with AVX2 but no AVX-512, where XNNPACK runs its AVX2 kernels: sn2's AVX2
 // kernels take every 1x1 conv (V1's grouped ones on the shuffle's view, with the residual Adds
-// fused), every depthwise conv and the stem (on the taps driver), and the numbers are the
-// oracle's. Runs where the CPU is such:
+// fused), every depthwise conv, the stem (on the taps driver) and its max pool, and the
+// numbers are the oracle's. Runs where the CPU is such:
 // the ctest avx2_cpu runs it under qemu-x86_64 -cpu Haswell.
 TEST(Avx2Cpu, AutoRunsSn2KernelsForEveryConv) {
   const sn2_hardware_config* hw = sn2_get_hardware_config();
@@ -367,6 +367,7 @@ TEST(Avx2Cpu, AutoRunsSn2KernelsForEveryConv) {
     EXPECT_EQ(kernels["sn2:f32_dwconv2d_3x3_8c__avx2"], 19) << name;
     EXPECT_EQ(kernels["sn2:f32_conv2d_taps_6x16__avx2"], 1) << name << ": the stem";
     EXPECT_EQ(kernels["xnnpack:convolution2d_nhwc_f32"], 0) << name;
+    EXPECT_EQ(kernels["sn2:f32_maxpool2d_3x3s2_8c__avx2"], 1) << name << ": the stem's max pool";
     EXPECT_EQ(kernels["xnnpack:binary_nd_f32"], 0) << name << ": the residual Adds fused";
     EXPECT_EQ(kernels["xnnpack:channel_shuffle_nc_x32"], 0) << name << ": the shuffles as views";
     ModelPtr reference = Oracle(name);

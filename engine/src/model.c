@@ -100,10 +100,11 @@ static bool maxpool_fits(const struct sn2_model* model, uint32_t n) {
                                                  out->dims[2], out->dims[3]);
 }
 
-// sn2's 3x3 stride-2 max pool (the stem's) on the AVX-512 path, where it measured faster than
-// XNNPACK's (bench/f32-maxpool2d.cc, docs/performance.md).
+// sn2's 3x3 stride-2 max pool (the stem's) on the AVX-512 and AVX2 paths, where it measured
+// faster than XNNPACK's, with XNNPACK's AVX-512 kernels as with its AVX2 ones
+// (bench/f32-maxpool2d.cc, docs/performance.md).
 static bool prefer_sn2_maxpool(const struct sn2_model* model, uint32_t n) {
-  return model->isa == sn2_isa_avx512f && maxpool_fits(model, n);
+  return (model->isa == sn2_isa_avx512f || model->isa == sn2_isa_avx2) && maxpool_fits(model, n);
 }
 
 // A 1x1 conv the pointwise backend runs: ungrouped, or grouped (ShuffleNet V1's, the G2

@@ -70,6 +70,8 @@ static const struct sn2_maxpool2d_config configs[] = {
 #if SN2_ARCH_X86
     {sn2_f32_maxpool2d_3x3s2_ukernel_16c__avx512f, sn2_f32_maxpool2d_3x3s2_row_16c__avx512f, sn2_isa_avx512f,
      "sn2:f32_maxpool2d_3x3s2_16c__avx512f"},
+    {sn2_f32_maxpool2d_3x3s2_ukernel_8c__avx2, sn2_f32_maxpool2d_3x3s2_row_8c__avx2, sn2_isa_avx2,
+     "sn2:f32_maxpool2d_3x3s2_8c__avx2"},
 #endif
     {sn2_f32_maxpool2d_3x3s2_ukernel_1c__scalar, sn2_f32_maxpool2d_3x3s2_row_1c__scalar, sn2_isa_scalar,
      "sn2:f32_maxpool2d_3x3s2_1c__scalar"},

@@ -42,6 +42,8 @@ typedef void (*sn2_f32_maxpool2d_ukernel_fn)(const struct sn2_maxpool2d_problem*
 
 void sn2_f32_maxpool2d_3x3s2_ukernel_16c__avx512f(const struct sn2_maxpool2d_problem* p,
                                                    size_t row, size_t rows);
+void sn2_f32_maxpool2d_3x3s2_ukernel_8c__avx2(const struct sn2_maxpool2d_problem* p, size_t row,
+                                               size_t rows);
 void sn2_f32_maxpool2d_3x3s2_ukernel_1c__scalar(const struct sn2_maxpool2d_problem* p, size_t row,
                                                 size_t rows);
 
@@ -53,6 +55,8 @@ typedef void (*sn2_f32_maxpool2d_row_fn)(const struct sn2_maxpool2d_problem* p, 
 
 void sn2_f32_maxpool2d_3x3s2_row_16c__avx512f(const struct sn2_maxpool2d_problem* p, const float* const rows[3],
                                                float* output);
+void sn2_f32_maxpool2d_3x3s2_row_8c__avx2(const struct sn2_maxpool2d_problem* p, const float* const rows[3],
+                                           float* output);
 void sn2_f32_maxpool2d_3x3s2_row_1c__scalar(const struct sn2_maxpool2d_problem* p, const float* const rows[3],
                                              float* output);
 
