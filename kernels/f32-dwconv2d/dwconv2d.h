@@ -5,6 +5,8 @@
 #ifndef SN2_KERNELS_F32_DWCONV2D_DWCONV2D_H
 #define SN2_KERNELS_F32_DWCONV2D_DWCONV2D_H
 
+#include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +33,27 @@ struct sn2_dwconv2d_problem {
 // through all the blocks).
 typedef void (*sn2_f32_dwconv2d_ukernel_fn)(const struct sn2_dwconv2d_problem* p, size_t first_block,
                                             size_t blocks, size_t row, size_t rows);
+
+// For the kernels that compute groups of `group_width` output pixels with their edge columns
+// known at compile time: true where such groups serve the problem (no clamp, rows of at least
+// a group, at most one padding column on either side: the right one, the last output's window
+// ends at most one column past the row).
+static inline bool sn2_dwconv2d_groups_serve(const struct sn2_dwconv2d_problem* p, size_t group_width) {
+  return p->params.min == -INFINITY && p->params.max == INFINITY && p->out_w >= group_width && p->pad_left <= 1 &&
+         (p->out_w - 1) * p->stride + 2 <= p->in_w + p->pad_left;
+}
+
+// The (pair - 1) * stride + 3 input rows of output rows oy .. oy + pair - 1 of image n (pair 1
+// or 2), at channel c0; NULL for rows in the padding.
+static inline void sn2_dwconv2d_input_rows(const struct sn2_dwconv2d_problem* p, size_t n, size_t oy, size_t pair,
+                                           size_t c0, const float* rows[5]) {
+  const ptrdiff_t iy0 = (ptrdiff_t)(oy * p->stride) - (ptrdiff_t)p->pad_top;
+  for (ptrdiff_t i = 0; i < (ptrdiff_t)((pair - 1) * p->stride + 3); i++) {
+    const ptrdiff_t iy = iy0 + i;
+    rows[i] = iy >= 0 && iy < (ptrdiff_t)p->in_h ? p->input + ((n * p->in_h + (size_t)iy) * p->in_w) * p->input_stride + c0
+                                                 : NULL;
+  }
+}
 
 // Packed size in floats and the packing for blocks of `cb` channels; `weights` is [c][3][3]
 // (sn2's conv layout for a depthwise conv), `bias` may be NULL.

@@ -214,23 +214,13 @@ void sn2_f32_dwconv2d_3x3_minmax_ukernel_16c__avx512f(const struct sn2_dwconv2d_
   const size_t channels = p->channels - c0 < block_count * 16 ? p->channels - c0 : block_count * 16;
   const float* w = p->packed + first_block * 160;
   const size_t s = p->stride;
-  // Groups need no clamp, rows of at least 7 and at most one padding column on either side
-  // (the right one: the last output's window ends at most one column past the row).
-  const bool grouped = p->params.min == -INFINITY && p->params.max == INFINITY &&
-                       p->out_w >= GROUP_WIDTH && p->pad_left <= 1 &&
-                       (p->out_w - 1) * s + 2 <= p->in_w + p->pad_left;
+  const bool grouped = sn2_dwconv2d_groups_serve(p, GROUP_WIDTH);
   size_t n = row / p->out_h, oy = row % p->out_h;
   for (size_t done = 0; done < row_count;) {
     // Two rows when both lie in the same image.
     const size_t pair = grouped && row_count - done >= 2 && oy + 1 < p->out_h ? 2 : 1;
-    const ptrdiff_t iy0 = (ptrdiff_t)(oy * s) - (ptrdiff_t)p->pad_top;
     const float* rows[5];
-    for (ptrdiff_t i = 0; i < (ptrdiff_t)((pair - 1) * s + 3); i++) {
-      const ptrdiff_t iy = iy0 + i;
-      rows[i] = iy >= 0 && iy < (ptrdiff_t)p->in_h
-                    ? p->input + ((n * p->in_h + (size_t)iy) * p->in_w) * p->input_stride + c0
-                    : NULL;
-    }
+    sn2_dwconv2d_input_rows(p, n, oy, pair, c0, rows);
     float* const out = p->output + ((n * p->out_h + oy) * p->out_w) * p->output_stride + c0;
     if (grouped && channels <= 16) {
       grouped_rows[channels < 16][s - 1][pair - 1](rows, (ptrdiff_t)p->in_w, (ptrdiff_t)p->input_stride,
