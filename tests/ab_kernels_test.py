@@ -31,8 +31,8 @@ STAND_IN = textwrap.dedent("""\
     if {fail}:
         sys.exit("stand-in failure")
     t = {times}[r]
-    runs = [{{"name": n, "run_name": n, "run_type": "iteration", "real_time": v, "time_unit": "us"}}
-            for n, v in (("k/a", t), ("k/b", 2 * t))]
+    runs = [{{"name": n, "run_name": n, "run_type": "iteration", "real_time": v, "time_unit": u}}
+            for n, v, u in (("k/a", t, "us"), ("k/b", 2 * t, "ms"))]
     json.dump({{"context": {{"sn2_cpu_name": "Test CPU"}}, "benchmarks": runs}}, open(args["--benchmark_out"], "w"))
     """)
 
@@ -59,8 +59,8 @@ class AbKernels(unittest.TestCase):
             r = self.run_tool(("before", before), ("after", after))
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn("3 alternating rounds of before, after; Test CPU;", r.stdout)
-            self.assertIn("| k/a | 10.00 | 8.00 | 0.800 |", r.stdout)
-            self.assertIn("| k/b | 20.00 | 16.00 | 0.800 |", r.stdout)
+            self.assertIn("| k/a | us | 10.00 | 8.00 | 0.800 |", r.stdout)
+            self.assertIn("| k/b | ms | 20.00 | 16.00 | 0.800 |", r.stdout)
             for name in ("before", "after"):
                 with open(os.path.join(tmp, name + ".round")) as f:
                     self.assertEqual(f.read(), "3")

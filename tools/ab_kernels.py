@@ -23,7 +23,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kernel_bars import load  # noqa: E402  (one reader of Google Benchmark's JSON)
+from kernel_bars import load, time_units  # noqa: E402  (one reader of Google Benchmark's JSON)
 
 
 def parse_bench(spec):
@@ -47,6 +47,7 @@ def main():
         ap.error("--bench names must differ")
 
     times = collections.defaultdict(list)  # (benchmark, build) -> one median per round
+    units = {}  # benchmark -> its time unit (a network's ms, a kernel's us)
     cpu = platform.machine()
     started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
     with tempfile.TemporaryDirectory() as tmp:
@@ -59,6 +60,7 @@ def main():
                 if r.returncode != 0:
                     sys.exit(f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stderr}")
                 context, med, _, _ = load(out)
+                units.update(time_units(out))
                 cpu = context.get("sn2_cpu_name", cpu)
                 for benchmark, t in med.items():
                     times[(benchmark, name)].append(t)
@@ -67,15 +69,15 @@ def main():
         sys.exit(f"no benchmark matches '{args.filter}'")
 
     print(f"{args.rounds} alternating rounds of {', '.join(names)}; {cpu}; "
-          f"{started} UTC; us, medians over the rounds")
+          f"{started} UTC; medians over the rounds, in each benchmark's unit")
     print()
-    print("| benchmark | " + " | ".join(names) + " | " + " | ".join(f"{n} / {names[0]}" for n in names[1:]) + " |")
-    print("|---|" + "---|" * (2 * len(names) - 1))
+    print("| benchmark | unit | " + " | ".join(names) + " | " + " | ".join(f"{n} / {names[0]}" for n in names[1:]) + " |")
+    print("|---|---|" + "---|" * (2 * len(names) - 1))
     for b in benchmarks:
         med = [statistics.median(times[(b, n)]) if times[(b, n)] else None for n in names]
         cells = [f"{m:.2f}" if m is not None else "-" for m in med]
         ratios = [f"{m / med[0]:.3f}" if m is not None and med[0] else "-" for m in med[1:]]
-        print(f"| {b} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
+        print(f"| {b} | {units.get(b, '?')} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
 
 
 if __name__ == "__main__":

@@ -76,13 +76,24 @@ def run_bench(isa, bench, repetitions, min_time, out):
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
 
 
+def bench_name(b):
+    """A benchmark's name without the suffixes of its fixed-iteration, manual-time runs."""
+    return b["run_name"].replace("/iterations:300/manual_time", "").replace("/manual_time", "")
+
+
+def time_units(path):
+    """Benchmark name -> the unit of its times in the file at `path` (us, ms, ...)."""
+    return {bench_name(b): b.get("time_unit", "ns") for b in json.load(open(path))["benchmarks"]
+            if b.get("run_type") == "iteration"}
+
+
 def load(path):
     data = json.load(open(path))
     times, flops = collections.defaultdict(list), collections.defaultdict(list)
     for b in data["benchmarks"]:
         if b.get("run_type") != "iteration" or b.get("error_occurred"):
             continue
-        name = b["run_name"].replace("/iterations:300/manual_time", "").replace("/manual_time", "")
+        name = bench_name(b)
         times[name].append(b["real_time"])
         if "FLOPS" in b:
             flops[name].append(b["FLOPS"])
