@@ -419,17 +419,21 @@ TEST(BuiltinRun, XnnpackOnlyPlanIsAllXnnpackAndMatchesReference) {
   EXPECT_LE(RelativeMaxError(RunModel(model.get(), input, 2), RunModel(ref.get(), input)), 1e-4);
 }
 
-// The stem runs on sn2's taps driver where it measured faster (the AVX-512 path), on XNNPACK
-// elsewhere and in the XNNPACK-only plan.
+// The stem runs on sn2's kernels where they measured faster (the AVX-512 path: with the max
+// pool fused; a CPU with AVX2 but no AVX-512: the taps driver), on XNNPACK elsewhere and in the
+// XNNPACK-only plan.
 TEST(BuiltinRun, StemKernelFollowsThePath) {
-  const bool avx512 = sn2_get_hardware_config()->avx512f;
+  const sn2_hardware_config* hw = sn2_get_hardware_config();
+  const bool avx512 = hw->avx512f, avx2_only = hw->avx2_fma && !hw->avx512f;
   ModelPtr model = MakeBuiltin("shufflenet_v2_x1_0");
   sn2_op_info op{};
   ASSERT_EQ(sn2_model_get_op_info(model.get(), 0, &op), sn2_status_success);
   EXPECT_STREQ(op.type, "Conv");
   // On the AVX-512 path the stem's op also runs the max pool (conv rows pooled from a ring):
   // its output is the pool's.
-  EXPECT_STREQ(op.kernel, avx512 ? "sn2:f32_conv_chw2hwc_maxpool_3x3s2p1_16x24__avx512f" : "xnnpack:convolution2d_nhwc_f32");
+  EXPECT_STREQ(op.kernel, avx512      ? "sn2:f32_conv_chw2hwc_maxpool_3x3s2p1_16x24__avx512f"
+                          : avx2_only ? "sn2:f32_conv2d_taps_6x16__avx2"
+                                      : "xnnpack:convolution2d_nhwc_f32");
   EXPECT_EQ(op.output_dims[2], avx512 ? 56u : 112u);
   sn2_options xnnpack_only{};
   xnnpack_only.flags = SN2_FLAG_XNNPACK_ONLY;
@@ -440,12 +444,13 @@ TEST(BuiltinRun, StemKernelFollowsThePath) {
   EXPECT_STREQ(op.kernel, "xnnpack:max_pooling2d_nhwc_f32");
   if (!avx512) {
     ASSERT_EQ(sn2_model_get_op_info(model.get(), 1, &op), sn2_status_success);
-    EXPECT_STREQ(op.kernel, "xnnpack:max_pooling2d_nhwc_f32");
+    EXPECT_STREQ(op.kernel, avx2_only ? "sn2:f32_maxpool2d_3x3s2_8c__avx2" : "xnnpack:max_pooling2d_nhwc_f32");
   }
 }
 
 // V2 with no copies on every path; V1 with its shuffles as views where sn2's kernels run its
-// grouped 1x1 convs (AVX-512, scalar), as copies before XNNPACK's grouped convs elsewhere.
+// grouped 1x1 convs (AVX-512, scalar, AVX2 on a CPU without AVX-512), as copies before
+// XNNPACK's grouped convs elsewhere.
 TEST(BuiltinRun, EveryAvailableIsaPathMatchesReference) {
   const sn2_hardware_config* hw = sn2_get_hardware_config();
   for (const char* name : {"shufflenet_v2_x0_5", "shufflenet_v1_g3"}) {
@@ -471,7 +476,8 @@ TEST(BuiltinRun, EveryAvailableIsaPathMatchesReference) {
       ModelPtr owner(model);
       sn2_plan_stats stats{};
       ASSERT_EQ(sn2_model_get_stats(model, &stats), sn2_status_success);
-      const bool views = std::strncmp(name, "shufflenet_v2", 13) == 0 || isa == sn2_isa_avx512f || isa == sn2_isa_scalar;
+      const bool views = std::strncmp(name, "shufflenet_v2", 13) == 0 || isa == sn2_isa_avx512f ||
+                         isa == sn2_isa_scalar || (isa == sn2_isa_avx2 && !hw->avx512f);
       EXPECT_EQ(stats.copy_bytes == 0, views) << name << " " << sn2_isa_name(isa);
       EXPECT_LE(RelativeMaxError(RunModel(model, input), expected), 1e-4) << name << " " << sn2_isa_name(isa);
       tried++;

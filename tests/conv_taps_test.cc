@@ -70,11 +70,19 @@ void CheckAgainstReference(const ConvCase& t, sn2_isa isa, const std::string& ke
 
 class ConvTaps : public ::testing::TestWithParam<ConvCase> {};
 
+// The default path: AVX-512 (the stem-like convs on the planes kernel) or, on a CPU with AVX2
+// but no AVX-512, AVX2 (every dense conv on the taps driver).
 TEST_P(ConvTaps, MatchesReference) {
-  if (!sn2_get_hardware_config()->avx512f) GTEST_SKIP() << "the plan picks the taps driver on AVX-512 only";
+  const sn2_hardware_config* hw = sn2_get_hardware_config();
   const ConvCase t = GetParam();
-  const bool stem = t.kernel == 3 && t.stride == 2 && t.pad == 1 && t.c <= 4 && t.out_channels <= 24;
-  CheckAgainstReference(t, sn2_isa_auto, stem ? "sn2:f32_conv_chw2hwc_3x3s2p1_" : "sn2:f32_conv2d_taps_7x");
+  if (hw->avx512f) {
+    const bool stem = t.kernel == 3 && t.stride == 2 && t.pad == 1 && t.c <= 4 && t.out_channels <= 24;
+    CheckAgainstReference(t, sn2_isa_auto, stem ? "sn2:f32_conv_chw2hwc_3x3s2p1_" : "sn2:f32_conv2d_taps_7x");
+  } else if (hw->avx2_fma) {
+    CheckAgainstReference(t, sn2_isa_auto, "sn2:f32_conv2d_taps_6x16__avx2");
+  } else {
+    GTEST_SKIP() << "the plan picks the taps driver on AVX-512 and AVX2 CPUs only";
+  }
 }
 
 // The scalar path runs every dense conv on the taps driver over its 4x4 kernel, on any CPU.
@@ -84,10 +92,13 @@ TEST_P(ConvTaps, ScalarPathMatchesReference) {
 
 // Grouped 1x1 convs (ShuffleNet V1's, the G2 experiment's) in the pointwise backend, one problem
 // per group (its slices of the input's and the output's channels), on the scalar path and, where
-// the CPU has it, the AVX-512 path; groups of fewer than 8 output channels go elsewhere.
+// the CPU has it, the AVX-512 path (on a CPU with AVX2 but no AVX-512, the AVX2 path); groups of
+// fewer than 8 output channels go elsewhere.
 TEST(GroupedPointwise, MatchesReference) {
+  const sn2_hardware_config* hw = sn2_get_hardware_config();
   std::vector<std::pair<sn2_isa, std::string>> paths = {{sn2_isa_scalar, "sn2:f32_pwconv_4x4__scalar"}};
-  if (sn2_get_hardware_config()->avx512f) paths.push_back({sn2_isa_avx512f, "sn2:f32_pwconv_7x"});
+  if (hw->avx512f) paths.push_back({sn2_isa_avx512f, "sn2:f32_pwconv_7x"});
+  if (hw->avx2_fma && !hw->avx512f) paths.push_back({sn2_isa_avx2, "sn2:f32_pwconv_6x16__avx2"});
   for (const auto& [isa, kernel] : paths) {
     for (const ConvCase& t : {ConvCase{1, 12, 9, 7, 30, 1, 1, 0, true, 3},      // 4 -> 10 channels per group
                               ConvCase{2, 24, 5, 6, 64, 1, 1, 0, false, 8},     // batch 2, 3 -> 8 per group
