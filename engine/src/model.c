@@ -120,6 +120,13 @@ static const struct sn2_op_backend* pointwise_backend(const struct sn2_model* mo
   return pointwise_backend_serves(c) ? sn2_pwconv_backend(model->isa, c->output_channels / c->groups) : NULL;
 }
 
+// The AVX2 path on a CPU without AVX-512, where XNNPACK (which picks its kernels from the CPU,
+// not from sn2's path) runs its AVX2 kernels; the AVX2 path forced on an AVX-512 CPU keeps
+// XNNPACK's AVX-512 ones, and the plan weighs sn2's kernels against those.
+static bool avx2_cpu_without_avx512(const struct sn2_model* model) {
+  return model->isa == sn2_isa_avx2 && !sn2_get_hardware_config()->avx512f;
+}
+
 // True where sn2's pointwise kernels run every 1x1 conv they serve, grouped ones included, on
 // plain tensors as on views: the AVX-512 path, where they beat XNNPACK's convolution on every
 // ShuffleNet shape (bench/f32-pwconv.cc) and on V1's grouped convs (V1 networks 0.92-1.00x the
@@ -129,9 +136,8 @@ static const struct sn2_op_backend* pointwise_backend(const struct sn2_model* mo
 // (the AVX2 path forced on an AVX-512 CPU, whose XNNPACK still runs AVX-512 kernels) XNNPACK
 // serves the 1x1 convs on plain tensors, sn2's kernels only those on views.
 static bool pointwise_kernels_run_every_1x1(const struct sn2_model* model) {
-  const bool xnnpack_below_avx512 = model->isa == sn2_isa_avx2 && !sn2_get_hardware_config()->avx512f;
   return !(model->options.flags & (SN2_FLAG_REFERENCE | SN2_FLAG_XNNPACK_ONLY)) &&
-         (model->isa == sn2_isa_avx512f || xnnpack_below_avx512 || !model->xnnpack);
+         (model->isa == sn2_isa_avx512f || avx2_cpu_without_avx512(model) || !model->xnnpack);
 }
 
 // Where the grouped 1x1 convs run on kernels that read and write slot tables, so that they may
@@ -150,8 +156,7 @@ static bool grouped_pointwise_reads_slots(const struct sn2_model* model) {
 // same kernels, unmeasured. Other paths: XNNPACK.
 static bool prefer_sn2_taps(const struct sn2_model* model, const struct sn2_node* node) {
   const struct sn2_conv2d_params* c = &node->params.conv2d;
-  const bool xnnpack_below_avx512 = model->isa == sn2_isa_avx2 && !sn2_get_hardware_config()->avx512f;
-  return (model->isa == sn2_isa_avx512f || xnnpack_below_avx512) && c->groups == 1 && !c->averaging &&
+  return (model->isa == sn2_isa_avx512f || avx2_cpu_without_avx512(model)) && c->groups == 1 && !c->averaging &&
          !sn2_conv_is_pointwise(c);
 }
 
