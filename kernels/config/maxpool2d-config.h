@@ -14,8 +14,7 @@ extern "C" {
 #endif
 
 struct sn2_maxpool2d_config {
-  sn2_f32_maxpool2d_ukernel_fn ukernel;
-  sn2_f32_maxpool2d_row_fn row;  // the same kernel, one row from row pointers
+  sn2_f32_maxpool2d_row_fn row;
   enum sn2_isa isa;
   const char* name;
 };
@@ -27,6 +26,11 @@ const struct sn2_maxpool2d_config* sn2_get_maxpool2d_config(enum sn2_isa isa);
 // each side, every window holding at least one input pixel.
 bool sn2_maxpool2d_supports(const struct sn2_pool_params* params, size_t in_h, size_t in_w,
                             size_t out_h, size_t out_w);
+
+// Output rows row .. row + rows - 1 of a map (row = n * out_h + oy; may cross images), on the
+// caller's thread.
+void sn2_f32_maxpool2d_rows(const struct sn2_maxpool2d_config* config, const struct sn2_maxpool2d_problem* problem,
+                            size_t row, size_t rows);
 
 // A whole max pool: chunks of output rows over `threadpool` (NULL: the caller's thread).
 void sn2_f32_maxpool2d_run(const struct sn2_maxpool2d_config* config,

@@ -24,12 +24,3 @@ void sn2_f32_maxpool2d_3x3s2_row_1c__scalar(const struct sn2_maxpool2d_problem* 
     }
   }
 }
-
-void sn2_f32_maxpool2d_3x3s2_ukernel_1c__scalar(const struct sn2_maxpool2d_problem* p, size_t row,
-                                                size_t row_count) {
-  for (size_t r = row; r < row + row_count; r++) {
-    const float* rows[3];
-    sn2_maxpool2d_window_rows(p, r, rows);
-    sn2_f32_maxpool2d_3x3s2_row_1c__scalar(p, rows, p->output + r * p->out_w * p->output_stride);
-  }
-}

@@ -62,12 +62,3 @@ void sn2_f32_maxpool2d_3x3s2_row_8c__avx2(const struct sn2_maxpool2d_problem* p,
     pool_row(p, at, out + c, left < LANES * VECTORS ? left : LANES * VECTORS);
   }
 }
-
-void sn2_f32_maxpool2d_3x3s2_ukernel_8c__avx2(const struct sn2_maxpool2d_problem* p, size_t row,
-                                               size_t row_count) {
-  for (size_t r = row; r < row + row_count; r++) {
-    const float* rows[3];
-    sn2_maxpool2d_window_rows(p, r, rows);
-    sn2_f32_maxpool2d_3x3s2_row_8c__avx2(p, rows, p->output + r * p->out_w * p->output_stride);
-  }
-}

@@ -14,11 +14,20 @@ struct maxpool2d_task {
   size_t rows, rows_per_chunk;
 };
 
+void sn2_f32_maxpool2d_rows(const struct sn2_maxpool2d_config* config, const struct sn2_maxpool2d_problem* p,
+                            size_t row, size_t rows) {
+  for (size_t r = row; r < row + rows; r++) {
+    const float* window[3];
+    sn2_maxpool2d_window_rows(p, r, window);
+    config->row(p, window, p->output + r * p->out_w * p->output_stride);
+  }
+}
+
 static void run_chunk(void* context, size_t chunk) {
   const struct maxpool2d_task* t = context;
   const size_t first = chunk * t->rows_per_chunk;
   const size_t last = first + t->rows_per_chunk < t->rows ? first + t->rows_per_chunk : t->rows;
-  t->config->ukernel(t->problem, first, last - first);
+  sn2_f32_maxpool2d_rows(t->config, t->problem, first, last - first);
 }
 
 void sn2_f32_maxpool2d_run(const struct sn2_maxpool2d_config* config,
@@ -68,12 +77,12 @@ static void run(const struct sn2_op_context* c, void* state, pthreadpool_t pool)
 
 static const struct sn2_maxpool2d_config configs[] = {
 #if SN2_ARCH_X86
-    {sn2_f32_maxpool2d_3x3s2_ukernel_16c__avx512f, sn2_f32_maxpool2d_3x3s2_row_16c__avx512f, sn2_isa_avx512f,
+    {sn2_f32_maxpool2d_3x3s2_row_16c__avx512f, sn2_isa_avx512f,
      "sn2:f32_maxpool2d_3x3s2_16c__avx512f"},
-    {sn2_f32_maxpool2d_3x3s2_ukernel_8c__avx2, sn2_f32_maxpool2d_3x3s2_row_8c__avx2, sn2_isa_avx2,
+    {sn2_f32_maxpool2d_3x3s2_row_8c__avx2, sn2_isa_avx2,
      "sn2:f32_maxpool2d_3x3s2_8c__avx2"},
 #endif
-    {sn2_f32_maxpool2d_3x3s2_ukernel_1c__scalar, sn2_f32_maxpool2d_3x3s2_row_1c__scalar, sn2_isa_scalar,
+    {sn2_f32_maxpool2d_3x3s2_row_1c__scalar, sn2_isa_scalar,
      "sn2:f32_maxpool2d_3x3s2_1c__scalar"},
 };
 #define CONFIG_COUNT (sizeof configs / sizeof configs[0])

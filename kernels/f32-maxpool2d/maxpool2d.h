@@ -1,6 +1,7 @@
 // 3x3 max-pooling micro-kernels, stride 2, on NHWC feature maps (any pixel stride), with at most
 // one padding row or column on each side (the stem's pool: 112x112 -> 56x56). One call computes
-// a range of output rows, all channels. The padding never enters a max: a window's row or column
+// one output row, all channels, from its window's three input rows (the driver finds them in a
+// map, sn2_maxpool2d_window_rows, or in the fused stem's ring). The padding never enters a max: a window's row or column
 // outside the map is replaced by its nearest one inside the map, which the window also holds (max
 // is idempotent), so no -inf fill and no branch per tap.
 #ifndef SN2_KERNELS_F32_MAXPOOL2D_MAXPOOL2D_H
@@ -36,20 +37,9 @@ static inline void sn2_maxpool2d_window_rows(const struct sn2_maxpool2d_problem*
   for (int k = 0; k < 3; k++) rows[k] = image + sn2_maxpool2d_clamp_index(iy0 + k, p->in_h) * row_floats;
 }
 
-// Computes output rows row .. row + rows - 1 (row = n * out_h + oy; may cross images).
-typedef void (*sn2_f32_maxpool2d_ukernel_fn)(const struct sn2_maxpool2d_problem* p, size_t row,
-                                             size_t rows);
-
-void sn2_f32_maxpool2d_3x3s2_ukernel_16c__avx512f(const struct sn2_maxpool2d_problem* p,
-                                                   size_t row, size_t rows);
-void sn2_f32_maxpool2d_3x3s2_ukernel_8c__avx2(const struct sn2_maxpool2d_problem* p, size_t row,
-                                               size_t rows);
-void sn2_f32_maxpool2d_3x3s2_ukernel_1c__scalar(const struct sn2_maxpool2d_problem* p, size_t row,
-                                                size_t rows);
-
 // One output row (all channels) from the window's three input rows, given as pointers (rows
-// outside the map replaced by their nearest inside, as above): for a driver that keeps input
-// rows in a ring instead of a map. p->input, in_h, out_h and batch are not read.
+// outside the map replaced by their nearest inside, as above). p->input, in_h, out_h and batch
+// are not read.
 typedef void (*sn2_f32_maxpool2d_row_fn)(const struct sn2_maxpool2d_problem* p, const float* const rows[3],
                                          float* output);
 
