@@ -131,8 +131,8 @@ static bool avx2_cpu_without_avx512(const struct sn2_model* model) {
 // plain tensors as on views: the AVX-512 path, where they beat XNNPACK's convolution on every
 // ShuffleNet shape (bench/f32-pwconv.cc) and on V1's grouped convs (V1 networks 0.92-1.00x the
 // time with them on XNNPACK); the AVX2 path of a CPU without AVX-512, where XNNPACK runs its
-// AVX2 kernels and sn2's 6x16 one beat them on all but the 24-input-channel shapes (0.90-0.98x
-// there); and the portable scalar path, which has no XNNPACK (docs/performance.md). Elsewhere
+// AVX2 kernels and sn2's 6x16 one is 1.2-1.9x their speed from 48 input channels up, level at
+// 24 (emulated, tools/kernel_bars.py --isa avx2); and the portable scalar path, which has no XNNPACK (docs/performance.md). Elsewhere
 // (the AVX2 path forced on an AVX-512 CPU, whose XNNPACK still runs AVX-512 kernels) XNNPACK
 // serves the 1x1 convs on plain tensors, sn2's kernels only those on views.
 static bool pointwise_kernels_run_every_1x1(const struct sn2_model* model) {
@@ -151,7 +151,7 @@ static bool grouped_pointwise_reads_slots(const struct sn2_model* model) {
 
 // Dense k x k convs (groups 1) on the taps driver over the same kernels, on the AVX-512 path:
 // measured on ShuffleNet's stem, under half XNNPACK's time (docs/performance.md); and on the
-// AVX2 path of a CPU without AVX-512 (networks 0.93-0.98x the time with the stem there rather
+// AVX2 path of a CPU without AVX-512 (networks 0.87-0.98x the time with the stem there rather
 // than on XNNPACK's AVX2 kernels, emulated: docs/performance.md). Other dense convs take the
 // same kernels, unmeasured. Other paths: XNNPACK.
 static bool prefer_sn2_taps(const struct sn2_model* model, const struct sn2_node* node) {

@@ -46,9 +46,9 @@ struct dwconv2d_task {
 // stride-1 shape this way was slower on the larger maps and with fewer than 4 blocks (its
 // weight loads per group and block).
 // A block narrower than a cache line (AVX2's 8 channels: half a line) takes the groups'
-// order on every shape: walked block by block, each line would come into L1 once per block
-// (a build forcing each order on the AVX2 kernel: the others took 1.3-1.7x its time on 28x28x122 s1,
-// 7x7x488 s1, 14x14x352 s2 and 28x28x176 s2).
+// order on every shape: walked block by block, each line would come into L1 once per block (a
+// throwaway build forcing each order on the AVX2 kernel found the other two slower on every
+// shape it ran, most on the large-channel and stride-2 ones).
 enum { BLOCKS_PER_ROW_PAIR_FROM_PIXELS = 512, MIN_BLOCKS_PER_GROUP = 4, CACHE_LINE_BYTES = 64 };
 
 static enum block_order choose_order(const struct sn2_dwconv2d_config* config,
