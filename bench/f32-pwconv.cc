@@ -172,10 +172,12 @@ xnn_operator_t GlobalAveragePool(size_t n) {
   return xnn_create_global_average_pooling_nwc_f32(n, n, n, -kInf, kInf, 0, &op) == xnn_status_success ? op : nullptr;
 }
 
-void Conv5PoolSn2(benchmark::State& state, bool fused) {
-  const sn2_pwconv_config* config = sn2_choose_pwconv_config(sn2_isa_avx512f, size_t(state.range(2)));
-  if (!config || !sn2_get_hardware_config()->avx512f || xnn_initialize(nullptr) != xnn_status_success) {
-    state.SkipWithError("AVX-512 or XNNPACK not available on this CPU or build");
+void Conv5PoolSn2(benchmark::State& state, sn2_isa isa, bool fused, size_t threads = 1) {
+  const sn2_hardware_config* hw = sn2_get_hardware_config();
+  const sn2_pwconv_config* config = sn2_choose_pwconv_config(isa, size_t(state.range(2)));
+  if (!config || (isa == sn2_isa_avx512f && !hw->avx512f) || (isa == sn2_isa_avx2 && !hw->avx2_fma) ||
+      xnn_initialize(nullptr) != xnn_status_success) {
+    state.SkipWithError("ISA or XNNPACK not available on this CPU or build");
     return;
   }
   const size_t pixels = size_t(state.range(0)) * state.range(0), k = state.range(1), n = state.range(2);
@@ -198,12 +200,14 @@ void Conv5PoolSn2(benchmark::State& state, bool fused) {
     xnn_delete_operator(pool);
     return;
   }
+  std::unique_ptr<pthreadpool, decltype(&pthreadpool_destroy)> threadpool(
+      threads > 1 ? pthreadpool_create(threads) : nullptr, &pthreadpool_destroy);
   for (auto _ : state) {
     if (fused) {
-      sn2_f32_pwconv_global_average_run(config, &conv, 1, nullptr);
+      sn2_f32_pwconv_global_average_run(config, &conv, 1, threadpool.get());
     } else {
-      sn2_f32_pwconv_run(config, &conv, nullptr);
-      xnn_run_operator(pool, nullptr);
+      sn2_f32_pwconv_run(config, &conv, threadpool.get());
+      xnn_run_operator(pool, threadpool.get());
     }
     benchmark::DoNotOptimize(output.data());
   }
@@ -245,8 +249,12 @@ BENCHMARK_CAPTURE(Pwconv, avx2, sn2_isa_avx2, Access::kContiguous, 0)->Name("f32
 BENCHMARK_CAPTURE(Pwconv, scalar_gather_scatter, sn2_isa_scalar, Access::kGatherScatter, 0)->Name("f32_pwconv/sn2_4x4_scalar/gather_scatter")->Apply(ShuffleNetShapes)->Unit(benchmark::kMicrosecond);
 
 BENCHMARK(Conv5PoolXnnpack)->Name("f32_pwconv_global_average/xnnpack")->Apply(Conv5Shapes)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(Conv5PoolSn2, separate, false)->Name("f32_pwconv_global_average/sn2_separate_avx512f")->Apply(Conv5Shapes)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(Conv5PoolSn2, fused, true)->Name("f32_pwconv_global_average/sn2_fused_avx512f")->Apply(Conv5Shapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Conv5PoolSn2, separate, sn2_isa_avx512f, false)->Name("f32_pwconv_global_average/sn2_separate_avx512f")->Apply(Conv5Shapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Conv5PoolSn2, fused, sn2_isa_avx512f, true)->Name("f32_pwconv_global_average/sn2_fused_avx512f")->Apply(Conv5Shapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Conv5PoolSn2, separate_avx2, sn2_isa_avx2, false)->Name("f32_pwconv_global_average/sn2_separate_avx2")->Apply(Conv5Shapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Conv5PoolSn2, fused_avx2, sn2_isa_avx2, true)->Name("f32_pwconv_global_average/sn2_fused_avx2")->Apply(Conv5Shapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Conv5PoolSn2, separate_avx2_2t, sn2_isa_avx2, false, 2)->Name("f32_pwconv_global_average/sn2_separate_avx2/threads:2")->Apply(Conv5Shapes)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Conv5PoolSn2, fused_avx2_2t, sn2_isa_avx2, true, 2)->Name("f32_pwconv_global_average/sn2_fused_avx2/threads:2")->Apply(Conv5Shapes)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_CAPTURE(Ukernel, avx512f_7x32, sn2_isa_avx512f, 32)->Name("f32_pwconv_ukernel/sn2_7x32_avx512f")->ArgName("k")->Arg(58)->Arg(116)->Arg(232);
 BENCHMARK_CAPTURE(Ukernel, avx512f_7x48, sn2_isa_avx512f, 48)->Name("f32_pwconv_ukernel/sn2_7x48_avx512f")->ArgName("k")->Arg(58)->Arg(116)->Arg(232);

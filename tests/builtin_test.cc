@@ -361,9 +361,12 @@ TEST(Avx2Cpu, AutoRunsSn2KernelsForEveryConv) {
     ModelPtr model = MakeBuiltin(name);
     EXPECT_EQ(model->isa, sn2_isa_avx2) << name;
     auto kernels = KernelCounts(model.get());
-    // V2: 36 1x1 convs, 19 depthwise; V1 g=3: 32 1x1 convs, 16 depthwise (and the stride-2
-    // shortcuts' 3 average pools on the depthwise kernel).
-    EXPECT_EQ(kernels["sn2:f32_pwconv_6x16__avx2"], v2 ? 36 : 32) << name;
+    // V2: 36 1x1 convs, conv5 with the global pool fused into it, 19 depthwise; V1 g=3: 32 1x1
+    // convs (the last one's residual Add fused, so not the pool), 16 depthwise (and the
+    // stride-2 shortcuts' 3 average pools on the depthwise kernel).
+    EXPECT_EQ(kernels["sn2:f32_pwconv_6x16__avx2"], v2 ? 35 : 32) << name;
+    EXPECT_EQ(kernels["sn2:f32_pwconv_global_average_6x16__avx2"], v2 ? 1 : 0) << name << ": conv5 + global pool";
+    EXPECT_EQ(kernels["xnnpack:global_average_pooling_nwc_f32"], v2 ? 0 : 1) << name;
     EXPECT_EQ(kernels["sn2:f32_dwconv2d_3x3_8c__avx2"], 19) << name;
     EXPECT_EQ(kernels["sn2:f32_conv2d_taps_6x16__avx2"], 1) << name << ": the stem";
     EXPECT_EQ(kernels["xnnpack:convolution2d_nhwc_f32"], 0) << name;

@@ -223,14 +223,17 @@ static bool stem_pool_fusable(const struct sn2_graph* graph, const uint32_t* con
 
 // Ops fused into the conv before them where sn2's own kernels run that conv, as the fused ops
 // have no XNNPACK operator (so neither the XNNPACK-only plan nor the reference plan gets them):
-// residual adds into 1x1 convs where sn2's pointwise kernels run every 1x1 conv; on the AVX-512
-// path, where this build has the fused op's kernel, the pools (conv5 + global pool, the stem +
-// max pool). Measured in docs/performance.md.
+// residual adds into 1x1 convs where sn2's pointwise kernels run every 1x1 conv; the pools
+// where this build has the fused op's kernel: conv5 + global pool on the AVX-512 path and on
+// the AVX2 path of a CPU without AVX-512 (where sn2's 1x1 kernels run conv5 anyway), the stem +
+// max pool on the AVX-512 path. Measured in docs/performance.md.
 static enum sn2_status fuse_into_convs(struct sn2_model* model) {
   if (model->options.flags & (SN2_FLAG_REFERENCE | SN2_FLAG_XNNPACK_ONLY)) return sn2_status_success;
   enum sn2_status status = sn2_status_success;
   if (pointwise_kernels_run_every_1x1(model)) status = sn2_pass_fuse_residual_add(model->graph);
-  if (status != sn2_status_success || model->isa != sn2_isa_avx512f) return status;
+  if (status != sn2_status_success || !(model->isa == sn2_isa_avx512f || avx2_cpu_without_avx512(model))) {
+    return status;
+  }
   if (sn2_pwconv_global_average_backend(model->isa, 1)) status = sn2_pass_fuse_global_average(model->graph);
   if (status == sn2_status_success && sn2_conv_chw2hwc_maxpool_backend(model->isa)) {
     status = sn2_pass_fuse_max_pool(model->graph, stem_pool_fusable);
