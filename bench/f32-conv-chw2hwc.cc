@@ -33,12 +33,21 @@ void Counters(benchmark::State& state, size_t hw, size_t n, bool pooled = false)
                                                benchmark::Counter::kIsIterationInvariantRate);
 }
 
-void Sn2(benchmark::State& state) {
-  const sn2_conv_chw2hwc_config* config = sn2_get_conv_chw2hwc_config(sn2_isa_avx512f);
-  if (!config || !sn2_get_hardware_config()->avx512f) {
-    state.SkipWithError("AVX-512 not available on this CPU or build");
-    return;
+// The ISA's stem kernel, or NULL (skipping the benchmark) where this CPU or build lacks it.
+const sn2_conv_chw2hwc_config* StemConfig(benchmark::State& state, sn2_isa isa) {
+  const sn2_hardware_config* hw = sn2_get_hardware_config();
+  const sn2_conv_chw2hwc_config* config = sn2_get_conv_chw2hwc_config(isa);
+  if (!config || !sn2_get_maxpool2d_config(isa) || (isa == sn2_isa_avx512f && !hw->avx512f) ||
+      (isa == sn2_isa_avx2 && !hw->avx2_fma)) {
+    state.SkipWithError("ISA not available on this CPU or build");
+    return nullptr;
   }
+  return config;
+}
+
+void Sn2(benchmark::State& state, sn2_isa isa) {
+  const sn2_conv_chw2hwc_config* config = StemConfig(state, isa);
+  if (!config) return;
   const size_t hw = state.range(0), n = state.range(1), c = 3, out = (hw - 1) / 2 + 1;
   std::vector<float> input(c * hw * hw, 0.5f), output(out * out * n), weights(n * 9 * c, 0.1f), bias(n);
   std::vector<float> packed(sn2_f32_conv_chw2hwc_packed_size(c));
@@ -88,13 +97,10 @@ struct Stem {
   static float* Aligned(size_t floats) { return static_cast<float*>(aligned_alloc(64, (floats * 4 + 63) / 64 * 64)); }
 };
 
-void StemPoolSn2(benchmark::State& state, bool fused) {
-  const sn2_conv_chw2hwc_config* config = sn2_get_conv_chw2hwc_config(sn2_isa_avx512f);
-  const sn2_maxpool2d_config* pool_config = sn2_get_maxpool2d_config(sn2_isa_avx512f);
-  if (!config || !pool_config || !sn2_get_hardware_config()->avx512f) {
-    state.SkipWithError("AVX-512 not available on this CPU or build");
-    return;
-  }
+void StemPoolSn2(benchmark::State& state, sn2_isa isa, bool fused) {
+  const sn2_conv_chw2hwc_config* config = StemConfig(state, isa);
+  if (!config) return;
+  const sn2_maxpool2d_config* pool_config = sn2_get_maxpool2d_config(isa);
   Stem s(state.range(0), state.range(1));
   std::vector<float> packed(sn2_f32_conv_chw2hwc_packed_size(s.c));
   sn2_f32_conv_chw2hwc_pack(s.c, s.n, s.weights.data(), s.bias.data(), packed.data());
@@ -135,11 +141,18 @@ void StemPoolXnnpack(benchmark::State& state) {
 }
 
 BENCHMARK(Xnnpack)->Name("f32_conv_stem/xnnpack")->Apply(Shapes)->Unit(benchmark::kMicrosecond);
-BENCHMARK(Sn2)->Name("f32_conv_stem/sn2_chw2hwc_16x24_avx512f")->Apply(Shapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Sn2, avx512f, sn2_isa_avx512f)
+    ->Name("f32_conv_stem/sn2_chw2hwc_16x24_avx512f")->Apply(Shapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(Sn2, avx2, sn2_isa_avx2)
+    ->Name("f32_conv_stem/sn2_chw2hwc_8x24_avx2")->Apply(Shapes)->Unit(benchmark::kMicrosecond);
 BENCHMARK(StemPoolXnnpack)->Name("f32_conv_stem_maxpool/xnnpack")->Apply(Shapes)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(StemPoolSn2, separate, false)
+BENCHMARK_CAPTURE(StemPoolSn2, separate, sn2_isa_avx512f, false)
     ->Name("f32_conv_stem_maxpool/sn2_separate_avx512f")->Apply(Shapes)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(StemPoolSn2, fused, true)
+BENCHMARK_CAPTURE(StemPoolSn2, fused, sn2_isa_avx512f, true)
     ->Name("f32_conv_stem_maxpool/sn2_fused_avx512f")->Apply(Shapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(StemPoolSn2, separate_avx2, sn2_isa_avx2, false)
+    ->Name("f32_conv_stem_maxpool/sn2_separate_avx2")->Apply(Shapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(StemPoolSn2, fused_avx2, sn2_isa_avx2, true)
+    ->Name("f32_conv_stem_maxpool/sn2_fused_avx2")->Apply(Shapes)->Unit(benchmark::kMicrosecond);
 
 }  // namespace

@@ -70,16 +70,16 @@ void CheckAgainstReference(const ConvCase& t, sn2_isa isa, const std::string& ke
 
 class ConvTaps : public ::testing::TestWithParam<ConvCase> {};
 
-// The default path: AVX-512 (the stem-like convs on the planes kernel) or, on a CPU with AVX2
-// but no AVX-512, AVX2 (every dense conv on the taps driver).
+// The default path: AVX-512 or, on a CPU with AVX2 but no AVX-512, AVX2: the stem-like convs on
+// the planes kernel, every other dense conv on the taps driver.
 TEST_P(ConvTaps, MatchesReference) {
   const sn2_hardware_config* hw = sn2_get_hardware_config();
   const ConvCase t = GetParam();
+  const bool stem = t.kernel == 3 && t.stride == 2 && t.pad == 1 && t.c <= 4 && t.out_channels <= 24;
   if (hw->avx512f) {
-    const bool stem = t.kernel == 3 && t.stride == 2 && t.pad == 1 && t.c <= 4 && t.out_channels <= 24;
-    CheckAgainstReference(t, sn2_isa_auto, stem ? "sn2:f32_conv_chw2hwc_3x3s2p1_" : "sn2:f32_conv2d_taps_7x");
+    CheckAgainstReference(t, sn2_isa_auto, stem ? "sn2:f32_conv_chw2hwc_3x3s2p1_16x24__avx512f" : "sn2:f32_conv2d_taps_7x");
   } else if (hw->avx2_fma) {
-    CheckAgainstReference(t, sn2_isa_auto, "sn2:f32_conv2d_taps_6x16__avx2");
+    CheckAgainstReference(t, sn2_isa_auto, stem ? "sn2:f32_conv_chw2hwc_3x3s2p1_8x24__avx2" : "sn2:f32_conv2d_taps_6x16__avx2");
   } else {
     GTEST_SKIP() << "the plan picks the taps driver on AVX-512 and AVX2 CPUs only";
   }

@@ -98,10 +98,21 @@ void Check(const sn2_conv_chw2hwc_config* config, const Case& t) {
   }
 }
 
-TEST(ConvChw2hwcUkernel, MatchesScalarLoop) {
-  const sn2_conv_chw2hwc_config* config = sn2_get_conv_chw2hwc_config(sn2_isa_avx512f);
-  if (!config) GTEST_SKIP() << "this build has no AVX-512 stem kernel";
-  if (!sn2_get_hardware_config()->avx512f) GTEST_SKIP() << "this CPU cannot run avx512f";
+class ConvChw2hwcUkernel : public ::testing::TestWithParam<sn2_isa> {
+ protected:
+  void SetUp() override {
+    const sn2_hardware_config* hw = sn2_get_hardware_config();
+    config_ = sn2_get_conv_chw2hwc_config(GetParam());
+    if (!config_) GTEST_SKIP() << "this build has no stem kernel for the ISA";
+    if ((GetParam() == sn2_isa_avx512f && !hw->avx512f) || (GetParam() == sn2_isa_avx2 && !hw->avx2_fma)) {
+      GTEST_SKIP() << "this CPU cannot run " << sn2_isa_name(GetParam());
+    }
+  }
+  const sn2_conv_chw2hwc_config* config_ = nullptr;
+};
+
+TEST_P(ConvChw2hwcUkernel, MatchesScalarLoop) {
+  const sn2_conv_chw2hwc_config* config = config_;
   const float inf = INFINITY;
   const sn2_f32_minmax_params relu{0.0f, inf}, clamp{-0.5f, 0.75f}, none{-inf, inf};
   Check(config, {1, 3, 224, 224, 24, true, relu});         // ShuffleNet's stem (PyTorch)
@@ -123,7 +134,12 @@ TEST(ConvChw2hwcUkernel, MatchesScalarLoop) {
   Check(config, {2, 3, 31, 65, 17, true, none});
 }
 
-TEST(ConvChw2hwcUkernel, SupportsOnlyItsGeometry) {
+INSTANTIATE_TEST_SUITE_P(Isa, ConvChw2hwcUkernel, ::testing::Values(sn2_isa_avx2, sn2_isa_avx512f),
+                         [](const ::testing::TestParamInfo<sn2_isa>& info) {
+                           return std::string(sn2_isa_name(info.param));
+                         });
+
+TEST(ConvChw2hwcSupports, OnlyItsGeometry) {
   sn2_conv2d_params p{};
   p.kernel_h = p.kernel_w = 3, p.stride_h = p.stride_w = 2, p.dilation_h = p.dilation_w = 1;
   p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 1, p.groups = 1, p.input_channels = 3, p.output_channels = 24;

@@ -186,18 +186,20 @@ static uint32_t planar_input_reader(const struct sn2_model* model) {
 // The stem (3x3 stride 2 from the image, up to 24 channels) on sn2's kernel that reads the
 // caller's channel planes, on the AVX-512 path: in x1.0 about 0.75x the time of the taps driver
 // (conv1 211-220 -> 155-172 us, `--profile-ops`), 1.8-1.9x XNNPACK's convolution
-// (bench/f32-conv-chw2hwc.cc; docs/performance.md).
+// (bench/f32-conv-chw2hwc.cc; docs/performance.md); and on the AVX2 path of a CPU without
+// AVX-512, where its AVX2 kernel is faster than the taps driver and XNNPACK's AVX2 convolution
+// alike (emulated, docs/performance.md).
 static bool prefer_sn2_chw2hwc(const struct sn2_model* model, uint32_t n) {
   const struct sn2_node* node = &model->graph->nodes[n];
   // The graph input's one reader gets it as the caller's planes (plan_planar_input); any other
   // reader, e.g. a channels-last model's stem, reads pixels (the kernel gathers their columns:
   // on the Keras export's stem 190-203 us against 203-217 on the taps driver, --profile-ops).
-  return model->isa == sn2_isa_avx512f && node->type == sn2_op_conv2d &&
+  return (model->isa == sn2_isa_avx512f || avx2_cpu_without_avx512(model)) && node->type == sn2_op_conv2d &&
          sn2_conv_chw2hwc_supports(&node->params.conv2d) && model->views.read_offset[n] == UINT32_MAX;
 }
 
-// The stem and the max pool after it as one op on the AVX-512 plan, where both have sn2's
-// kernels: the conv reads the graph input (its only reader), directly or through the transpose
+// The stem and the max pool after it as one op (the AVX-512 plan; the AVX2 plan of a CPU
+// without AVX-512), where both have sn2's kernels: the conv reads the graph input (its only reader), directly or through the transpose
 // of a channels-last model, and the pool's windows fit the pool kernel. Measured in
 // docs/performance.md.
 static bool stem_pool_fusable(const struct sn2_graph* graph, const uint32_t* consumers, const struct sn2_node* conv,
@@ -224,9 +226,9 @@ static bool stem_pool_fusable(const struct sn2_graph* graph, const uint32_t* con
 // Ops fused into the conv before them where sn2's own kernels run that conv, as the fused ops
 // have no XNNPACK operator (so neither the XNNPACK-only plan nor the reference plan gets them):
 // residual adds into 1x1 convs where sn2's pointwise kernels run every 1x1 conv; the pools
-// where this build has the fused op's kernel: conv5 + global pool on the AVX-512 path and on
-// the AVX2 path of a CPU without AVX-512 (where sn2's 1x1 kernels run conv5 anyway), the stem +
-// max pool on the AVX-512 path. Measured in docs/performance.md.
+// where this build has the fused op's kernel: conv5 + global pool and the stem + max pool, on
+// the AVX-512 path and on the AVX2 path of a CPU without AVX-512 (where sn2's kernels run conv5
+// and the stem anyway). Measured in docs/performance.md.
 static enum sn2_status fuse_into_convs(struct sn2_model* model) {
   if (model->options.flags & (SN2_FLAG_REFERENCE | SN2_FLAG_XNNPACK_ONLY)) return sn2_status_success;
   enum sn2_status status = sn2_status_success;

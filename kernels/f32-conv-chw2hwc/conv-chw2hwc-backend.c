@@ -211,6 +211,8 @@ static void run_pooled(const struct sn2_op_context* c, void* state, pthreadpool_
 static const struct sn2_conv_chw2hwc_config configs[] = {
     {sn2_f32_conv_chw2hwc_3x3s2p1_minmax_ukernel_16x24__avx512f, sn2_isa_avx512f,
      "sn2:f32_conv_chw2hwc_3x3s2p1_16x24__avx512f", "sn2:f32_conv_chw2hwc_maxpool_3x3s2p1_16x24__avx512f"},
+    {sn2_f32_conv_chw2hwc_3x3s2p1_minmax_ukernel_8x24__avx2, sn2_isa_avx2,
+     "sn2:f32_conv_chw2hwc_3x3s2p1_8x24__avx2", "sn2:f32_conv_chw2hwc_maxpool_3x3s2p1_8x24__avx2"},
 };
 #define CONFIG_COUNT (sizeof configs / sizeof configs[0])
 #else

@@ -54,6 +54,8 @@ void sn2_f32_conv_chw2hwc_pack(size_t in_channels, size_t out_channels, const fl
 
 void sn2_f32_conv_chw2hwc_3x3s2p1_minmax_ukernel_16x24__avx512f(const struct sn2_conv_chw2hwc_problem* p,
                                                                 size_t row, size_t rows, float* output);
+void sn2_f32_conv_chw2hwc_3x3s2p1_minmax_ukernel_8x24__avx2(const struct sn2_conv_chw2hwc_problem* p, size_t row,
+                                                            size_t rows, float* output);
 
 #ifdef __cplusplus
 }
