@@ -83,7 +83,8 @@ void Check(const sn2_conv_chw2hwc_config* config, const Case& t) {
       std::vector<float> out(expected.size(), kCanary);
       layout->output = out.data();
       for (size_t row = 0; row < rows; row += chunk) {
-        config->ukernel(layout, row, std::min(chunk, rows - row), layout->output + row * layout->out_w * layout->output_stride);
+        sn2_f32_conv_chw2hwc_rows(config, layout, row, std::min(chunk, rows - row),
+                                  layout->output + row * layout->out_w * layout->output_stride);
       }
       const char* what = layout == &p ? "planes" : "pixels";
       for (size_t i = 0; i < out.size(); i++) {

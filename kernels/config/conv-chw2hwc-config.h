@@ -15,6 +15,7 @@ extern "C" {
 
 struct sn2_conv_chw2hwc_config {
   sn2_f32_conv_chw2hwc_ukernel_fn ukernel;
+  size_t tile_width;  // output pixels per tile
   enum sn2_isa isa;
   const char* name;
   const char* pooled_name;  // with a 3x3 stride-2 max pool after it, in one op
@@ -27,6 +28,12 @@ const struct sn2_conv_chw2hwc_config* sn2_get_conv_chw2hwc_config(enum sn2_isa i
 // top and left (at most one on the other sides), groups 1, no dilation, up to 4 input and 24
 // output channels.
 bool sn2_conv_chw2hwc_supports(const struct sn2_conv2d_params* params);
+
+// Output rows row .. row + rows - 1 (row = n * out_h + oy; may cross images) into `output` (row
+// `row`'s first pixel; the next rows follow at out_w * output_stride), on the caller's thread:
+// pairs of rows within an image, tile by tile.
+void sn2_f32_conv_chw2hwc_rows(const struct sn2_conv_chw2hwc_config* config,
+                               const struct sn2_conv_chw2hwc_problem* problem, size_t row, size_t rows, float* output);
 
 // A whole conv: pairs of output rows over `threadpool` (NULL: the caller's thread).
 void sn2_f32_conv_chw2hwc_run(const struct sn2_conv_chw2hwc_config* config,

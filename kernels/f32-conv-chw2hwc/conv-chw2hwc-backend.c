@@ -17,12 +17,30 @@ struct conv_chw2hwc_task {
   size_t rows, rows_per_chunk;
 };
 
+void sn2_f32_conv_chw2hwc_rows(const struct sn2_conv_chw2hwc_config* config,
+                               const struct sn2_conv_chw2hwc_problem* p, size_t row, size_t rows, float* output) {
+  for (size_t r = row; r < row + rows;) {
+    const size_t n = r / p->out_h, oy = r % p->out_h;
+    // Two rows when both lie in the same image and in the range: each weight a tile loads
+    // feeds both.
+    const size_t pair = r + 1 < row + rows && oy + 1 < p->out_h ? 2 : 1;
+    const float* image = p->input + n * p->image_stride;
+    float* out = output + (r - row) * p->out_w * p->output_stride;
+    for (size_t ox0 = 0; ox0 < p->out_w; ox0 += config->tile_width) {
+      const size_t count = p->out_w - ox0 < config->tile_width ? p->out_w - ox0 : config->tile_width;
+      float* out0 = out + ox0 * p->output_stride;
+      config->ukernel(p, image, oy, pair, ox0, count, out0, out0 + p->out_w * p->output_stride);
+    }
+    r += pair;
+  }
+}
+
 static void run_chunk(void* context, size_t chunk) {
   const struct conv_chw2hwc_task* t = context;
   const size_t first = chunk * t->rows_per_chunk;
   const size_t last = first + t->rows_per_chunk < t->rows ? first + t->rows_per_chunk : t->rows;
   const struct sn2_conv_chw2hwc_problem* p = t->problem;
-  t->config->ukernel(p, first, last - first, p->output + first * p->out_w * p->output_stride);
+  sn2_f32_conv_chw2hwc_rows(t->config, p, first, last - first, p->output + first * p->out_w * p->output_stride);
 }
 
 // Chunks of an even number of rows: the kernel computes rows in pairs (each weight it loads
@@ -84,7 +102,7 @@ static void run_pooled_chunk(void* context, size_t chunk) {
     if (n != image) image = n, next = y0 & ~(size_t)1;
     while (next <= y2) {
       const size_t pair = c->out_h - next < 2 ? 1 : 2;
-      t->conv->ukernel(c, n * c->out_h + next, pair, ring + next % RING_ROWS * row_floats);
+      sn2_f32_conv_chw2hwc_rows(t->conv, c, n * c->out_h + next, pair, ring + next % RING_ROWS * row_floats);
       next += pair;
     }
     const float* const rows[3] = {ring + y0 % RING_ROWS * row_floats, ring + y1 % RING_ROWS * row_floats,
@@ -209,9 +227,9 @@ static void run_pooled(const struct sn2_op_context* c, void* state, pthreadpool_
 
 #if SN2_ARCH_X86
 static const struct sn2_conv_chw2hwc_config configs[] = {
-    {sn2_f32_conv_chw2hwc_3x3s2p1_minmax_ukernel_16x24__avx512f, sn2_isa_avx512f,
+    {sn2_f32_conv_chw2hwc_3x3s2p1_minmax_ukernel_16x24__avx512f, 16, sn2_isa_avx512f,
      "sn2:f32_conv_chw2hwc_3x3s2p1_16x24__avx512f", "sn2:f32_conv_chw2hwc_maxpool_3x3s2p1_16x24__avx512f"},
-    {sn2_f32_conv_chw2hwc_3x3s2p1_minmax_ukernel_8x24__avx2, sn2_isa_avx2,
+    {sn2_f32_conv_chw2hwc_3x3s2p1_minmax_ukernel_8x24__avx2, 8, sn2_isa_avx2,
      "sn2:f32_conv_chw2hwc_3x3s2p1_8x24__avx2", "sn2:f32_conv_chw2hwc_maxpool_3x3s2p1_8x24__avx2"},
 };
 #define CONFIG_COUNT (sizeof configs / sizeof configs[0])

@@ -39,11 +39,13 @@ struct sn2_conv_chw2hwc_problem {
   struct sn2_f32_minmax_params params;
 };
 
-// Computes output rows row .. row + rows - 1 (row = n * out_h + oy) into `output` (row `row`'s
-// first pixel; the next rows follow at out_w * output_stride): p->output + row * out_w *
-// output_stride for the whole map, or a few rows of scratch (the stem + max pool driver).
-typedef void (*sn2_f32_conv_chw2hwc_ukernel_fn)(const struct sn2_conv_chw2hwc_problem* p, size_t row,
-                                               size_t rows, float* output);
+// One tile: output rows oy and oy + 1 of `image` (rows = 1: oy only), pixels ox0 .. ox0 + count
+// - 1 (count at most the kernel's tile width), every output channel, into out0 and out1 (pixel
+// ox0 of each row). The loop over a map's rows and tiles is the driver's
+// (sn2_f32_conv_chw2hwc_rows).
+typedef void (*sn2_f32_conv_chw2hwc_ukernel_fn)(const struct sn2_conv_chw2hwc_problem* p, const float* image,
+                                               size_t oy, size_t rows, size_t ox0, size_t count, float* out0,
+                                               float* out1);
 
 // Packed size in floats, and the packing: for every input channel and tap (ci, ky, kx) a row of
 // 24 output-channel weights, then the 24 biases; zeros past out_channels. `weights` is
@@ -53,9 +55,11 @@ void sn2_f32_conv_chw2hwc_pack(size_t in_channels, size_t out_channels, const fl
                                const float* bias, float* packed);
 
 void sn2_f32_conv_chw2hwc_3x3s2p1_minmax_ukernel_16x24__avx512f(const struct sn2_conv_chw2hwc_problem* p,
-                                                                size_t row, size_t rows, float* output);
-void sn2_f32_conv_chw2hwc_3x3s2p1_minmax_ukernel_8x24__avx2(const struct sn2_conv_chw2hwc_problem* p, size_t row,
-                                                            size_t rows, float* output);
+                                                                const float* image, size_t oy, size_t rows,
+                                                                size_t ox0, size_t count, float* out0, float* out1);
+void sn2_f32_conv_chw2hwc_3x3s2p1_minmax_ukernel_8x24__avx2(const struct sn2_conv_chw2hwc_problem* p,
+                                                            const float* image, size_t oy, size_t rows, size_t ox0,
+                                                            size_t count, float* out0, float* out1);
 
 #ifdef __cplusplus
 }

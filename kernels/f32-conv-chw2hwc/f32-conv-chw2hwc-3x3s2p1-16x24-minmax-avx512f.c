@@ -106,12 +106,13 @@ static inline void store_part(__m512 acc[PART], size_t count, size_t first, size
   }
 }
 
-// Output rows oy and oy + 1 (rows = 1: oy only), pixels ox0 .. ox0 + count - 1, every output
-// channel. The tap vectors of the five input rows are made once into `taps` and read back by
-// each 8-channel part (two rows x 8 channels = 16 accumulators: one broadcast weight feeds two
-// FMAs, and the registers never spill).
-static void tile(const struct sn2_conv_chw2hwc_problem* p, const float* image, size_t oy, size_t rows,
-                 size_t ox0, size_t count, __m512* taps, float* out0, float* out1) {
+// One tile (conv-chw2hwc.h). The tap vectors of the five input rows are made once into `taps`
+// and read back by each 8-channel part (two rows x 8 channels = 16 accumulators: one broadcast
+// weight feeds two FMAs, and the registers never spill).
+void sn2_f32_conv_chw2hwc_3x3s2p1_minmax_ukernel_16x24__avx512f(const struct sn2_conv_chw2hwc_problem* p,
+                                                                const float* image, size_t oy, size_t rows,
+                                                                size_t ox0, size_t count, float* out0, float* out1) {
+  __m512 taps[SN2_CONV_CHW2HWC_MAX_INPUT_CHANNELS * 5 * 3];
   const size_t c0 = 2 * ox0 + 1 - p->pad_left;  // the kx = 1 tap of the tile's first pixel
   for (size_t ci = 0; ci < p->in_channels; ci++) {
     const float* plane = image + ci * p->channel_stride;
@@ -145,23 +146,5 @@ static void tile(const struct sn2_conv_chw2hwc_problem* p, const float* image, s
     }
     store_part(acc[0], count, first, p->out_channels, out0, p->output_stride);
     if (rows > 1) store_part(acc[1], count, first, p->out_channels, out1, p->output_stride);
-  }
-}
-
-void sn2_f32_conv_chw2hwc_3x3s2p1_minmax_ukernel_16x24__avx512f(const struct sn2_conv_chw2hwc_problem* p,
-                                                                size_t row, size_t rows, float* output) {
-  __m512 taps[SN2_CONV_CHW2HWC_MAX_INPUT_CHANNELS * 5 * 3];
-  for (size_t r = row; r < row + rows;) {
-    const size_t n = r / p->out_h, oy = r % p->out_h;
-    // Two rows when both lie in the same image and in the range.
-    const size_t pair = r + 1 < row + rows && oy + 1 < p->out_h ? 2 : 1;
-    const float* image = p->input + n * p->image_stride;
-    float* out = output + (r - row) * p->out_w * p->output_stride;
-    for (size_t ox0 = 0; ox0 < p->out_w; ox0 += TILE) {
-      const size_t count = p->out_w - ox0 < TILE ? p->out_w - ox0 : TILE;
-      float* out0 = out + ox0 * p->output_stride;
-      tile(p, image, oy, pair, ox0, count, taps, out0, out0 + p->out_w * p->output_stride);
-    }
-    r += pair;
   }
 }
