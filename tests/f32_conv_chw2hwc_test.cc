@@ -82,11 +82,16 @@ void Check(const sn2_conv_chw2hwc_config* config, const Case& t) {
     for (size_t chunk : {rows, size_t(1), size_t(3)}) {
       std::vector<float> out(expected.size(), kCanary);
       layout->output = out.data();
-      for (size_t row = 0; row < rows; row += chunk) {
-        sn2_f32_conv_chw2hwc_rows(config, layout, row, std::min(chunk, rows - row),
-                                  layout->output + row * layout->out_w * layout->output_stride);
-      }
       const char* what = layout == &p ? "planes" : "pixels";
+      const size_t row_floats = layout->out_w * layout->output_stride;
+      for (size_t row = 0; row < rows; row += chunk) {
+        const size_t end = std::min(row + chunk, rows);
+        sn2_f32_conv_chw2hwc_rows(config, layout, row, end - row, layout->output + row * row_floats);
+        // A chunk writes its own rows only (threads own chunks): the rows after it are untouched.
+        for (size_t i = end * row_floats; i < out.size(); i++) {
+          ASSERT_EQ(out[i], kCanary) << what << ": rows " << row << ".." << end << " wrote past their end, index " << i;
+        }
+      }
       for (size_t i = 0; i < out.size(); i++) {
         if (expected[i] == kCanary) {
           ASSERT_EQ(out[i], kCanary) << what << ": wrote a slot outside the channels, index " << i << ", chunks of " << chunk;
