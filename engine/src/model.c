@@ -199,9 +199,9 @@ static bool prefer_sn2_chw2hwc(const struct sn2_model* model, uint32_t n) {
 }
 
 // The stem and the max pool after it as one op (the AVX-512 plan; the AVX2 plan of a CPU
-// without AVX-512), where both have sn2's kernels: the conv reads the graph input (its only reader), directly or through the transpose
-// of a channels-last model, and the pool's windows fit the pool kernel. Measured in
-// docs/performance.md.
+// without AVX-512), where both have sn2's kernels: the conv reads the graph input (its only
+// reader), directly or through the transpose of a channels-last model, and the pool's windows
+// fit the pool kernel. Measured in docs/performance.md.
 static bool stem_pool_fusable(const struct sn2_graph* graph, const uint32_t* consumers, const struct sn2_node* conv,
                               const struct sn2_node* pool) {
   const struct sn2_conv2d_params* c = &conv->params.conv2d;
