@@ -10,7 +10,9 @@
 // Why this shape (tried on the stem at 224x224 before it landed): a single row with all 24
 // channels as accumulators spent more on its broadcast loads than on its FMAs; two rows x 12
 // channels (GCC and clang) or three x 8 (GCC) spilled registers; two rows x 8 channels with the taps
-// recomputed for each part lost time to the repeated permutes. bench/f32-conv-chw2hwc.cc
+// recomputed for each part lost time to the repeated permutes. The stores' transposes share
+// port 5 with the FMAs; storing each pixel's 4-channel lanes by masked 512-bit stores instead of
+// the cross-lane shuffles was slower (a throwaway build, 2026-11-30). bench/f32-conv-chw2hwc.cc
 // measures this one next to XNNPACK.
 #include <immintrin.h>
 #include <math.h>
