@@ -9,8 +9,6 @@
 // tile, whose 8-channel groups 8x8 transposes turn into pixels for the store (shuffles, on
 // other ports than the FMAs).
 #include <immintrin.h>
-#include <math.h>
-#include <stdbool.h>
 
 #include "kernels/f32-conv-chw2hwc/conv-chw2hwc.h"
 
