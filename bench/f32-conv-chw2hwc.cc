@@ -33,7 +33,8 @@ void Counters(benchmark::State& state, size_t hw, size_t n, bool pooled = false)
                                                benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// The ISA's stem kernel, or NULL (skipping the benchmark) where this CPU or build lacks it.
+// The ISA's stem kernel, or NULL (skipping the benchmark) where this CPU or build lacks it or
+// the ISA's max-pool kernel (which the pair's benchmarks run).
 const sn2_conv_chw2hwc_config* StemConfig(benchmark::State& state, sn2_isa isa) {
   const sn2_hardware_config* hw = sn2_get_hardware_config();
   const sn2_conv_chw2hwc_config* config = sn2_get_conv_chw2hwc_config(isa);
