@@ -120,11 +120,12 @@ static const struct sn2_op_backend* pointwise_backend(const struct sn2_model* mo
   return pointwise_backend_serves(c) ? sn2_pwconv_backend(model->isa, c->output_channels / c->groups) : NULL;
 }
 
-// The AVX2 path on a CPU without AVX-512, where XNNPACK (which picks its kernels from the CPU,
-// not from sn2's path) runs its AVX2 kernels; the AVX2 path forced on an AVX-512 CPU keeps
-// XNNPACK's AVX-512 ones, and the plan weighs sn2's kernels against those.
-static bool avx2_cpu_without_avx512(const struct sn2_model* model) {
-  return model->isa == sn2_isa_avx2 && !sn2_get_hardware_config()->avx512f;
+// The path is the CPU's best SIMD path: AVX-512, or AVX2 on a CPU without AVX-512. XNNPACK picks
+// its kernels from the CPU, not from sn2's path, so only there does it run kernels of the same
+// ISA as sn2's; the AVX2 path forced on an AVX-512 CPU keeps XNNPACK's AVX-512 ones, and the
+// plan weighs sn2's kernels against those.
+static bool cpu_best_simd_path(const struct sn2_model* model) {
+  return model->isa == sn2_isa_avx512f || (model->isa == sn2_isa_avx2 && !sn2_get_hardware_config()->avx512f);
 }
 
 // True where sn2's pointwise kernels run every 1x1 conv they serve, grouped ones included, on
@@ -137,7 +138,7 @@ static bool avx2_cpu_without_avx512(const struct sn2_model* model) {
 // serves the 1x1 convs on plain tensors, sn2's kernels only those on views.
 static bool pointwise_kernels_run_every_1x1(const struct sn2_model* model) {
   return !(model->options.flags & (SN2_FLAG_REFERENCE | SN2_FLAG_XNNPACK_ONLY)) &&
-         (model->isa == sn2_isa_avx512f || avx2_cpu_without_avx512(model) || !model->xnnpack);
+         (cpu_best_simd_path(model) || !model->xnnpack);
 }
 
 // Where the grouped 1x1 convs run on kernels that read and write slot tables, so that they may
@@ -156,7 +157,7 @@ static bool grouped_pointwise_reads_slots(const struct sn2_model* model) {
 // same kernels, unmeasured. Other paths: XNNPACK.
 static bool prefer_sn2_taps(const struct sn2_model* model, const struct sn2_node* node) {
   const struct sn2_conv2d_params* c = &node->params.conv2d;
-  return (model->isa == sn2_isa_avx512f || avx2_cpu_without_avx512(model)) && c->groups == 1 && !c->averaging &&
+  return cpu_best_simd_path(model) && c->groups == 1 && !c->averaging &&
          !sn2_conv_is_pointwise(c);
 }
 
@@ -194,7 +195,7 @@ static bool prefer_sn2_chw2hwc(const struct sn2_model* model, uint32_t n) {
   // The graph input's one reader gets it as the caller's planes (plan_planar_input); any other
   // reader, e.g. a channels-last model's stem, reads pixels (the kernel gathers their columns:
   // on the Keras export's stem 190-203 us against 203-217 on the taps driver, --profile-ops).
-  return (model->isa == sn2_isa_avx512f || avx2_cpu_without_avx512(model)) && node->type == sn2_op_conv2d &&
+  return cpu_best_simd_path(model) && node->type == sn2_op_conv2d &&
          sn2_conv_chw2hwc_supports(&node->params.conv2d) && model->views.read_offset[n] == UINT32_MAX;
 }
 
@@ -233,9 +234,7 @@ static enum sn2_status fuse_into_convs(struct sn2_model* model) {
   if (model->options.flags & (SN2_FLAG_REFERENCE | SN2_FLAG_XNNPACK_ONLY)) return sn2_status_success;
   enum sn2_status status = sn2_status_success;
   if (pointwise_kernels_run_every_1x1(model)) status = sn2_pass_fuse_residual_add(model->graph);
-  if (status != sn2_status_success || !(model->isa == sn2_isa_avx512f || avx2_cpu_without_avx512(model))) {
-    return status;
-  }
+  if (status != sn2_status_success || !cpu_best_simd_path(model)) return status;
   if (sn2_pwconv_global_average_backend(model->isa, 1)) status = sn2_pass_fuse_global_average(model->graph);
   if (status == sn2_status_success && sn2_conv_chw2hwc_maxpool_backend(model->isa)) {
     status = sn2_pass_fuse_max_pool(model->graph, stem_pool_fusable);
